@@ -1,0 +1,25 @@
+"""swin_edu: the Swin Transformer built step by step, for the swin-edu course.
+
+The public entry points are the model builders :func:`swin_t`, :func:`swin_s`, :func:`swin_b` and
+:func:`swin_l`; the modules follow the course: ``attention`` -> ``vit`` -> ``windows`` -> ``swin``, with
+``complexity`` (the paper's cost formulas and MAC counts) and ``checkpoints`` (the official layout).
+"""
+
+from . import attention, checkpoints, complexity, swin, vit, windows
+from .swin import SwinTransformer, swin_b, swin_l, swin_s, swin_t
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SwinTransformer",
+    "swin_t",
+    "swin_s",
+    "swin_b",
+    "swin_l",
+    "attention",
+    "vit",
+    "windows",
+    "swin",
+    "complexity",
+    "checkpoints",
+]

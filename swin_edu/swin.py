@@ -1,0 +1,500 @@
+"""The Swin Transformer (Liu et al., ICCV 2021), equal number for number to the official code.
+
+Reading order, as in the paper (Sec. 3):
+
+* :class:`WindowAttention`: multi-head self-attention inside ``M x M`` windows plus the relative
+  position bias ``B`` of Eq. 4, ``softmax(Q K^T / sqrt(d) + B) V``.
+* :class:`SwinBlock`: LayerNorm, (shifted) window attention, LayerNorm, MLP, with residuals; two
+  consecutive blocks, the first with W-MSA and the second with SW-MSA, are Eq. 3 of the paper.
+* :class:`PatchMerging`: concatenate each 2x2 group of neighbours (4C), LayerNorm, Linear to 2C.
+* :class:`SwinStage`: a run of blocks followed by patch merging.
+* :class:`SwinTransformer`: patch embedding, four stages, LayerNorm, average pool, linear head;
+  :func:`swin_t`, :func:`swin_s`, :func:`swin_b`, :func:`swin_l` build the paper's four variants.
+
+Parameter and buffer names are those of the official checkpoints (``layers.0.blocks.1.attn.qkv.weight``
+and so on), so ``model.state_dict()`` is already in the official layout.
+
+Inputs may have any height and width divisible by the patch size. As in the official detection
+backbone, a map whose sides are not multiples of the window is zero-padded after the block's first
+LayerNorm and cropped after attention, and the shifted-window mask is built on the padded map. As in
+the official classification code, a map not larger than the window is attended as one window of the
+map's size, without shift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn as nn
+
+from ._checks import check_heads, check_map, check_positive_int
+from .attention import MultiHeadSelfAttention
+from .vit import DropPath, Mlp, PatchEmbed
+from .windows import (
+    cyclic_shift,
+    pad_to_window,
+    relative_position_index,
+    reverse_cyclic_shift,
+    shifted_window_mask,
+    window_partition,
+    window_reverse,
+)
+
+__all__ = [
+    "WindowAttention",
+    "SwinBlock",
+    "PatchMerging",
+    "SwinStage",
+    "SwinTransformer",
+    "swin_t",
+    "swin_s",
+    "swin_b",
+    "swin_l",
+    "CONFIGS",
+]
+
+
+class WindowAttention(MultiHeadSelfAttention):
+    """W-MSA: multi-head self-attention on a batch of windows, with relative position bias (Eq. 4).
+
+    Windows are simply the batch: ``(B * nW, N, C)`` tokens, ``N = M * M``. Every head has its own
+    bias for each of the ``(2M - 1)^2`` possible offsets between two tokens of a window.
+
+    Args:
+        dim: token width ``C``.
+        num_heads: heads ``h``; must divide ``dim``.
+        window_size: window side ``M``; the bias table has ``(2M - 1)^2`` rows.
+        qkv_bias, fused_attn: as in :class:`~swin_edu.attention.MultiHeadSelfAttention`.
+    """
+
+    def __init__(self, dim: int, num_heads: int, window_size: int, qkv_bias: bool = True, fused_attn: bool = True):
+        super().__init__(dim, num_heads, qkv_bias=qkv_bias, fused_attn=fused_attn)
+        self.window_size = check_positive_int("window_size", window_size)
+        table = torch.empty((2 * window_size - 1) ** 2, num_heads)
+        self.relative_position_bias_table = nn.Parameter(nn.init.trunc_normal_(table, std=0.02))
+        self.register_buffer("relative_position_index", relative_position_index(window_size))
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", window_size={self.window_size}"
+
+    def relative_position_bias(self, window_size: int | None = None) -> torch.Tensor:
+        """The bias ``B`` for every head and (query, key) pair: ``(h, N, N)``.
+
+        A window smaller than the table's (``window_size < M``, on maps smaller than ``M``) uses the
+        rows of the offsets it can have: those of the top-left ``window_size x window_size`` corner.
+        """
+        M = self.window_size
+        m = M if window_size is None else window_size
+        if not 1 <= m <= M:
+            raise ValueError(f"window_size must be between 1 and the table's window {M}, got {m}")
+        index = self.relative_position_index  # (M*M, M*M)
+        if m < M:
+            rows = torch.arange(m, device=index.device)
+            corner = (rows[:, None] * M + rows[None, :]).flatten()  # token numbers of the m x m corner
+            index = index[corner][:, corner]  # (m*m, m*m)
+        N = m * m
+        bias = self.relative_position_bias_table[index.reshape(-1)]  # (N*N, h)
+        return bias.view(N, N, self.num_heads).permute(2, 0, 1)  # (h, N, N)
+
+    def forward(
+        self, windows: torch.Tensor, mask: torch.Tensor | None = None, window_size: int | None = None
+    ) -> torch.Tensor:
+        """Attention inside each window.
+
+        Args:
+            windows: ``(B * nW, N, C)``, windows of each image consecutive (as ``window_partition`` gives).
+            mask: ``(nW, N, N)`` additive shifted-window mask, or None for W-MSA.
+            window_size: the side ``m`` of these windows if smaller than the table's ``M``.
+        """
+        bias = self.relative_position_bias(window_size)  # (h, N, N)
+        if windows.dim() != 3 or windows.shape[1] != bias.shape[-1]:
+            raise ValueError(
+                f"expected windows of shape (B * nW, {bias.shape[-1]}, {self.dim}), got {tuple(windows.shape)}"
+            )
+        q, k, v = self.split_heads(windows)  # 3 x (B*nW, h, N, d)
+        n_windows = windows.shape[0]
+        if mask is not None:
+            nW = mask.shape[0]
+            if n_windows % nW:
+                raise ValueError(f"{n_windows} windows cannot be grouped into images of {nW} windows each")
+            # window w of every image gets mask[w]: add the mask per window, then repeat per image
+            bias = bias.unsqueeze(0) + mask.unsqueeze(1).to(bias.dtype)  # (nW, h, N, N)
+            bias = bias.expand(n_windows // nW, -1, -1, -1, -1).reshape(n_windows, *bias.shape[1:])  # (B*nW, h, N, N)
+        else:
+            bias = bias.unsqueeze(0)  # (1, h, N, N): the same for every window
+        # (a 4-d bias lets F.scaled_dot_product_attention use its fused CPU kernel; 3-d falls back to slow math)
+        return self.merge_heads(self.attend(q, k, v, bias))  # (B*nW, N, C)
+
+
+class SwinBlock(nn.Module):
+    """One Swin Transformer block (Fig. 3b) on a channels-last map ``(B, H, W, C)``.
+
+    With ``shift_size = 0`` it computes Eq. 3's first two lines (W-MSA), with ``shift_size = M // 2`` the
+    last two (SW-MSA)::
+
+        z_hat = (S)W-MSA(LN(z)) + z
+        z_out = MLP(LN(z_hat)) + z_hat
+
+    Args:
+        dim: channels ``C``.
+        num_heads: attention heads; must divide ``dim``.
+        window_size: window side ``M``.
+        shift_size: ``0`` for W-MSA, ``M // 2`` for SW-MSA; the map is rolled by ``-shift_size`` before
+            the partition and back after, in every forward pass.
+        input_resolution: the ``(H, W)`` this block is built for; if it is shifted, its attention mask
+            is stored as the ``attn_mask`` buffer (as in the official checkpoints). Other sizes get their
+            mask computed when they come.
+        mlp_ratio: MLP hidden width over ``dim``.
+        qkv_bias, fused_attn: as in :class:`WindowAttention`.
+        drop: dropout in the MLP.
+        drop_path: stochastic depth probability of both residual branches.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        window_size: int = 7,
+        shift_size: int = 0,
+        input_resolution: tuple[int, int] | None = None,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop: float = 0.0,
+        drop_path: float = 0.0,
+        fused_attn: bool = True,
+    ):
+        super().__init__()
+        check_heads(dim, num_heads)
+        check_positive_int("window_size", window_size)
+        if isinstance(shift_size, bool) or not isinstance(shift_size, int) or not 0 <= shift_size < window_size:
+            raise ValueError(
+                f"shift_size must be an integer with 0 <= shift_size < window_size={window_size}, "
+                f"got {shift_size!r} (Swin uses 0 and window_size // 2 = {window_size // 2})"
+            )
+        self.dim = dim
+        self.window_size = window_size
+        self.shift_size = shift_size
+        self.input_resolution = input_resolution
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = WindowAttention(dim, num_heads, window_size, qkv_bias=qkv_bias, fused_attn=fused_attn)
+        self.drop_path = DropPath(drop_path)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio), drop=drop)
+
+        mask = None
+        self._mask_size: tuple[int, int] | None = None
+        if input_resolution is not None:
+            H, W = input_resolution
+            m, s = self.window_and_shift(H, W)
+            if s > 0:
+                self._mask_size = (H + (-H) % m, W + (-W) % m)  # the padded map
+                mask = shifted_window_mask(*self._mask_size, m, s)  # (nW, N, N)
+        self.register_buffer("attn_mask", mask)  # None registers nothing, as in the official code
+
+    def extra_repr(self) -> str:
+        return f"window_size={self.window_size}, shift_size={self.shift_size}, input_resolution={self.input_resolution}"
+
+    def window_and_shift(self, height: int, width: int) -> tuple[int, int]:
+        """The window side and shift used on a ``height x width`` map.
+
+        A map not larger than the window is one window of the map's smaller side, and nothing is shifted
+        (the official rule); otherwise ``(M, shift_size)``.
+        """
+        if min(height, width) <= self.window_size:
+            return min(height, width), 0
+        return self.window_size, self.shift_size
+
+    def attention_mask(self, height: int, width: int, window_size: int, shift_size: int) -> torch.Tensor | None:
+        """The ``(nW, N, N)`` SW-MSA mask for a padded ``height x width`` map, or None without shift."""
+        if shift_size == 0:
+            return None
+        if self.attn_mask is not None and self._mask_size == (height, width):
+            return self.attn_mask
+        mask = shifted_window_mask(height, width, window_size, shift_size)
+        return mask.to(self.norm1.weight.device)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_map(x, channels=self.dim)
+        B, H, W, C = x.shape
+        m, s = self.window_and_shift(H, W)
+        shortcut = x
+        x = pad_to_window(self.norm1(x), m)  # (B, Hp, Wp, C), zeros at the bottom and right
+        Hp, Wp = x.shape[1], x.shape[2]
+        x = cyclic_shift(x, s)  # roll by -s (no-op for W-MSA)
+        windows = window_partition(x, m).reshape(-1, m * m, C)  # (B * nW, N, C)
+        windows = self.attn(windows, self.attention_mask(Hp, Wp, m, s), window_size=m)  # (B * nW, N, C)
+        x = window_reverse(windows.reshape(-1, m, m, C), m, Hp, Wp)  # (B, Hp, Wp, C)
+        x = reverse_cyclic_shift(x, s)[:, :H, :W]  # roll back by +s, crop the padding
+        x = shortcut + self.drop_path(x)  # z_hat = (S)W-MSA(LN(z)) + z
+        return x + self.drop_path(self.mlp(self.norm2(x)))  # z_out = MLP(LN(z_hat)) + z_hat
+
+
+class PatchMerging(nn.Module):
+    """Patch merging (Sec. 3.1): ``(B, H, W, C)`` to ``(B, ceil(H/2), ceil(W/2), 2C)``.
+
+    The four tokens of each 2x2 group are concatenated in the official order (top-left, bottom-left,
+    top-right, bottom-right), normalized, and projected linearly from 4C to 2C without bias. A map
+    with an odd side is zero-padded by one row or column first, as in the detection backbone.
+    """
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.dim = check_positive_int("dim", dim)
+        self.norm = nn.LayerNorm(4 * dim)
+        self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_map(x, channels=self.dim)
+        H, W = x.shape[1], x.shape[2]
+        if H % 2 or W % 2:
+            x = nn.functional.pad(x, (0, 0, 0, W % 2, 0, H % 2))
+        x0 = x[:, 0::2, 0::2]  # (B, H/2, W/2, C) top-left of each 2x2 group
+        x1 = x[:, 1::2, 0::2]  # bottom-left
+        x2 = x[:, 0::2, 1::2]  # top-right
+        x3 = x[:, 1::2, 1::2]  # bottom-right
+        x = torch.cat([x0, x1, x2, x3], dim=-1)  # (B, H/2, W/2, 4C)
+        return self.reduction(self.norm(x))  # (B, H/2, W/2, 2C)
+
+
+class SwinStage(nn.Module):
+    """One stage (the official ``BasicLayer``): ``depth`` blocks alternating W-MSA and SW-MSA, then an
+    optional :class:`PatchMerging`.
+
+    ``forward`` returns two maps: the stage's output (what a detector's FPN takes) and the input of
+    the next stage (after merging; the same map if there is no merging).
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        depth: int,
+        num_heads: int,
+        window_size: int,
+        input_resolution: tuple[int, int] | None = None,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop: float = 0.0,
+        drop_path: Sequence[float] | float = 0.0,
+        downsample: bool = True,
+        fused_attn: bool = True,
+    ):
+        super().__init__()
+        check_positive_int("depth", depth)
+        rates = [float(drop_path)] * depth if isinstance(drop_path, (int, float)) else list(drop_path)
+        if len(rates) != depth:
+            raise ValueError(f"drop_path needs one rate per block ({depth}), got {len(rates)}")
+        self.blocks = nn.ModuleList(
+            SwinBlock(
+                dim,
+                num_heads,
+                window_size,
+                shift_size=0 if i % 2 == 0 else window_size // 2,
+                input_resolution=input_resolution,
+                mlp_ratio=mlp_ratio,
+                qkv_bias=qkv_bias,
+                drop=drop,
+                drop_path=rates[i],
+                fused_attn=fused_attn,
+            )
+            for i in range(depth)
+        )
+        self.downsample = PatchMerging(dim) if downsample else None
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        for block in self.blocks:
+            x = block(x)  # (B, H, W, C)
+        return x, (x if self.downsample is None else self.downsample(x))
+
+
+#: The paper's variants (Sec. 3.3), with the stochastic depth rates of the official ImageNet-1K configs.
+CONFIGS: dict[str, dict] = {
+    "swin_t": dict(embed_dim=96, depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24), drop_path_rate=0.2),
+    "swin_s": dict(embed_dim=96, depths=(2, 2, 18, 2), num_heads=(3, 6, 12, 24), drop_path_rate=0.3),
+    "swin_b": dict(embed_dim=128, depths=(2, 2, 18, 2), num_heads=(4, 8, 16, 32), drop_path_rate=0.5),
+    "swin_l": dict(embed_dim=192, depths=(2, 2, 18, 2), num_heads=(6, 12, 24, 48), drop_path_rate=0.2),
+}
+
+
+def _pair(value, name: str) -> tuple[int, int]:
+    if isinstance(value, int):
+        value = (value, value)
+    if len(value) != 2:
+        raise ValueError(f"{name} must be an int or a pair (height, width), got {value!r}")
+    return check_positive_int(f"{name}[0]", value[0]), check_positive_int(f"{name}[1]", value[1])
+
+
+class SwinTransformer(nn.Module):
+    """The Swin Transformer (Fig. 3a): patch embedding, four stages, LayerNorm, average pool, head.
+
+    Args:
+        img_size: the ``(H, W)`` (or side) the model is built for. It fixes the attention masks stored
+            as buffers and the default size for MAC counts; inputs of any size divisible by
+            ``patch_size`` are accepted.
+        patch_size: side of the patches (4: each token starts as a 4x4 pixel patch).
+        in_chans: image channels.
+        num_classes: classes of the linear head; 0 for no head (``forward`` then returns features).
+        embed_dim: channels ``C`` of stage 1; stage ``i`` has ``C * 2**i``.
+        depths: blocks per stage.
+        num_heads: heads per stage.
+        window_size: window side ``M`` (7 for 224-pixel models, 12 for 384).
+        mlp_ratio: MLP hidden width over the channels.
+        qkv_bias: bias in the ``qkv`` projections.
+        drop_rate: dropout rate after the embedding and in the MLPs.
+        drop_path_rate: stochastic depth, rising linearly from 0 to this over all blocks.
+        fused_attn: use ``torch.nn.functional.scaled_dot_product_attention``; False runs the explicit
+            path (same numbers; visible to ``torch.utils.flop_counter``).
+    """
+
+    def __init__(
+        self,
+        img_size: int | tuple[int, int] = 224,
+        patch_size: int = 4,
+        in_chans: int = 3,
+        num_classes: int = 1000,
+        embed_dim: int = 96,
+        depths: Sequence[int] = (2, 2, 6, 2),
+        num_heads: Sequence[int] = (3, 6, 12, 24),
+        window_size: int = 7,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop_rate: float = 0.0,
+        drop_path_rate: float = 0.1,
+        fused_attn: bool = True,
+    ):
+        super().__init__()
+        self.img_size = _pair(img_size, "img_size")
+        self.patch_size = check_positive_int("patch_size", patch_size)
+        if self.img_size[0] % patch_size or self.img_size[1] % patch_size:
+            raise ValueError(f"img_size {self.img_size} must be divisible by patch_size={patch_size}")
+        if len(depths) != len(num_heads):
+            raise ValueError(
+                f"depths and num_heads need one entry per stage, got {len(depths)} and {len(num_heads)}"
+            )
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 0:
+            raise ValueError(f"num_classes must be a non-negative integer (0: no head), got {num_classes!r}")
+        for i, heads in enumerate(num_heads):
+            dim = embed_dim * 2**i
+            if dim % heads:
+                raise ValueError(
+                    f"stage {i} has {dim} channels, which num_heads[{i}]={heads} does not divide; "
+                    f"the heads of each stage must divide its width (embed_dim * 2**stage)"
+                )
+        self.num_classes = num_classes
+        self.embed_dim = embed_dim
+        self.depths = tuple(depths)
+        self.num_heads = tuple(num_heads)
+        self.window_size = check_positive_int("window_size", window_size)
+        self.mlp_ratio = mlp_ratio
+        self.num_features = embed_dim * 2 ** (len(depths) - 1)
+
+        self.patch_embed = PatchEmbed(patch_size, in_chans, embed_dim, norm=True)
+        self.pos_drop = nn.Dropout(drop_rate)
+        n_blocks = sum(depths)
+        rates = [drop_path_rate * i / max(n_blocks - 1, 1) for i in range(n_blocks)]  # linear, 0 to max
+        H, W = self.img_size[0] // patch_size, self.img_size[1] // patch_size
+        self.layers = nn.ModuleList()
+        for i, (depth, heads) in enumerate(zip(depths, num_heads)):
+            first = sum(depths[:i])
+            self.layers.append(
+                SwinStage(
+                    embed_dim * 2**i,
+                    depth,
+                    heads,
+                    window_size,
+                    input_resolution=(H, W),
+                    mlp_ratio=mlp_ratio,
+                    qkv_bias=qkv_bias,
+                    drop=drop_rate,
+                    drop_path=rates[first : first + depth],
+                    downsample=i < len(depths) - 1,
+                    fused_attn=fused_attn,
+                )
+            )
+            H, W = (H + 1) // 2, (W + 1) // 2
+        self.norm = nn.LayerNorm(self.num_features)
+        self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
+        self.apply(self._init_weights)
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        """The official initialization: truncated normal (std 0.02) for linear weights, zero biases."""
+        if isinstance(module, nn.Linear):
+            nn.init.trunc_normal_(module.weight, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.LayerNorm):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+
+    @property
+    def fused_attn(self) -> bool:
+        """Whether attention runs through ``F.scaled_dot_product_attention``; settable."""
+        return all(m.fused_attn for m in self.modules() if isinstance(m, MultiHeadSelfAttention))
+
+    @fused_attn.setter
+    def fused_attn(self, value: bool) -> None:
+        for m in self.modules():
+            if isinstance(m, MultiHeadSelfAttention):
+                m.fused_attn = bool(value)
+
+    def stage_maps(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The four stages' outputs, channels last: ``(B, H_i, W_i, C_i)`` with ``H_i = H / 2**(i+2)``."""
+        x = self.pos_drop(self.patch_embed(x))  # (B, H/4, W/4, C)
+        maps = []
+        for layer in self.layers:
+            out, x = layer(x)
+            maps.append(out)
+        return maps
+
+    def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The four stage maps as ``(B, C_i, H_i, W_i)``: strides 4, 8, 16, 32 and channels C, 2C, 4C, 8C,
+        like ResNet's C2-C5, ready for FPN or U-Net. Each is a stage's output before patch merging
+        (and before the final LayerNorm); the tensors are channels-last in memory."""
+        return [m.permute(0, 3, 1, 2) for m in self.stage_maps(x)]
+
+    def forward_head(self, last_map: torch.Tensor) -> torch.Tensor:
+        """LayerNorm, global average pool and classifier on the last stage's ``(B, H, W, 8C)`` map."""
+        x = self.norm(last_map).mean(dim=(1, 2))  # (B, 8C)
+        return self.head(x)  # (B, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits ``(B, num_classes)`` of images ``(B, 3, H, W)``."""
+        return self.forward_head(self.stage_maps(x)[-1])
+
+
+def _build(name: str, img_size, window_size, num_classes, fused_attn, kwargs) -> SwinTransformer:
+    config = dict(CONFIGS[name])
+    config.update(kwargs)
+    if window_size is None:
+        window_size = 12 if _pair(img_size, "img_size") == (384, 384) else 7
+    return SwinTransformer(
+        img_size=img_size, window_size=window_size, num_classes=num_classes, fused_attn=fused_attn, **config
+    )
+
+
+def swin_t(*, img_size=224, window_size=None, num_classes=1000, fused_attn=True, **kwargs) -> SwinTransformer:
+    """Swin-T: C=96, depths 2-2-6-2, heads 3-6-12-24; 28,288,354 parameters with 1000 classes.
+
+    ``window_size`` defaults to 7, or to 12 when ``img_size`` is 384 (the paper's 384-pixel models);
+    other keywords go to :class:`SwinTransformer`.
+    """
+    return _build("swin_t", img_size, window_size, num_classes, fused_attn, kwargs)
+
+
+def swin_s(*, img_size=224, window_size=None, num_classes=1000, fused_attn=True, **kwargs) -> SwinTransformer:
+    """Swin-S: C=96, depths 2-2-18-2, heads 3-6-12-24; 49,606,258 parameters. Keywords as :func:`swin_t`."""
+    return _build("swin_s", img_size, window_size, num_classes, fused_attn, kwargs)
+
+
+def swin_b(*, img_size=224, window_size=None, num_classes=1000, fused_attn=True, **kwargs) -> SwinTransformer:
+    """Swin-B: C=128, depths 2-2-18-2, heads 4-8-16-32; 87,768,224 parameters. Keywords as :func:`swin_t`."""
+    return _build("swin_b", img_size, window_size, num_classes, fused_attn, kwargs)
+
+
+def swin_l(*, img_size=224, window_size=None, num_classes=1000, fused_attn=True, **kwargs) -> SwinTransformer:
+    """Swin-L: C=192, depths 2-2-18-2, heads 6-12-24-48; 196,532,476 parameters. Keywords as :func:`swin_t`."""
+    return _build("swin_l", img_size, window_size, num_classes, fused_attn, kwargs)

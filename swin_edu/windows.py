@@ -1,0 +1,214 @@
+"""Pure tensor geometry of (shifted) windows: Section 3.2 of the Swin paper.
+
+Everything here is a plain function on tensors or sizes; no module holds state. Feature maps are
+channels-last, ``(B, H, W, C)``, as in the official code, and a window of side ``M`` holds
+``N = M * M`` tokens.
+
+* :func:`window_partition` / :func:`window_reverse` cut a map into non-overlapping ``M x M`` windows
+  and glue them back ("windows become the batch").
+* :func:`cyclic_shift` / :func:`reverse_cyclic_shift` roll the map by ``-s`` / ``+s`` on both axes, the
+  paper's "efficient batch computation for shifted configuration" (Fig. 4).
+* :func:`region_labels` and :func:`shifted_window_mask` say which tokens of a window of the rolled map
+  were neighbours before the roll; tokens from different regions get ``-100`` added to their
+  attention logits, which after the softmax is a weight of about ``e^-100``, i.e. zero.
+* :func:`relative_position_index` maps each (query, key) pair of a window to its row in the
+  ``(2M-1)^2`` relative position bias table (Eq. 4).
+* :func:`pad_to_window` zero-pads a map whose sides are not multiples of ``M``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ._checks import check_map, check_positive_int
+
+__all__ = [
+    "window_partition",
+    "window_reverse",
+    "cyclic_shift",
+    "reverse_cyclic_shift",
+    "region_labels",
+    "shifted_window_mask",
+    "relative_position_index",
+    "pad_to_window",
+    "MASK_VALUE",
+]
+
+#: What the official code adds to the logits of token pairs from different regions.
+MASK_VALUE = -100.0
+
+
+def _check_window_fits(height: int, width: int, window_size: int, what: str = "map") -> None:
+    check_positive_int("window_size", window_size)
+    if window_size > min(height, width):
+        raise ValueError(
+            f"window_size={window_size} is larger than the {height}x{width} {what}; "
+            f"the window must fit inside the map (at most {min(height, width)})"
+        )
+    if height % window_size or width % window_size:
+        raise ValueError(
+            f"a {height}x{width} {what} cannot be cut into {window_size}x{window_size} windows: "
+            f"height and width must be multiples of window_size "
+            f"(pad first, e.g. with swin_edu.windows.pad_to_window)"
+        )
+
+
+def _check_shift(window_size: int, shift_size: int) -> None:
+    if isinstance(shift_size, bool) or not isinstance(shift_size, int) or not 0 <= shift_size < window_size:
+        raise ValueError(
+            f"shift_size must be an integer with 0 <= shift_size < window_size={window_size}, "
+            f"got {shift_size!r} (Swin uses window_size // 2 = {window_size // 2})"
+        )
+
+
+def window_partition(x: torch.Tensor, window_size: int) -> torch.Tensor:
+    """Cut a map into non-overlapping windows.
+
+    Args:
+        x: ``(B, H, W, C)`` with ``H`` and ``W`` multiples of ``window_size``.
+        window_size: the window side ``M``.
+
+    Returns:
+        ``(B * nW, M, M, C)`` with ``nW = (H / M) * (W / M)``; windows are ordered row by row within
+        each image, images one after the other (the official order).
+    """
+    check_map(x)
+    B, H, W, C = x.shape
+    M = window_size
+    _check_window_fits(H, W, M)
+    x = x.view(B, H // M, M, W // M, M, C)  # (B, H/M, M, W/M, M, C)
+    x = x.permute(0, 1, 3, 2, 4, 5)  # (B, H/M, W/M, M, M, C)
+    return x.reshape(-1, M, M, C)  # (B * nW, M, M, C)
+
+
+def window_reverse(windows: torch.Tensor, window_size: int, height: int, width: int) -> torch.Tensor:
+    """Glue windows back into maps: the inverse of :func:`window_partition`.
+
+    Args:
+        windows: ``(B * nW, M, M, C)``.
+        window_size: the window side ``M``.
+        height, width: the size ``H, W`` of the map they were cut from.
+
+    Returns:
+        ``(B, H, W, C)``.
+    """
+    M = window_size
+    _check_window_fits(height, width, M)
+    if windows.dim() != 4 or windows.shape[1] != M or windows.shape[2] != M:
+        raise ValueError(
+            f"windows must have shape (B * nW, {M}, {M}, C) for window_size={M}, got {tuple(windows.shape)}"
+        )
+    n_windows = (height // M) * (width // M)
+    if windows.shape[0] % n_windows:
+        raise ValueError(
+            f"a {height}x{width} map holds {n_windows} windows of {M}x{M}, but {windows.shape[0]} windows "
+            f"were given; their number must be a multiple of {n_windows} (one set per image)"
+        )
+    C = windows.shape[-1]
+    x = windows.view(-1, height // M, width // M, M, M, C)  # (B, H/M, W/M, M, M, C)
+    x = x.permute(0, 1, 3, 2, 4, 5)  # (B, H/M, M, W/M, M, C)
+    return x.reshape(-1, height, width, C)  # (B, H, W, C)
+
+
+def cyclic_shift(x: torch.Tensor, shift_size: int) -> torch.Tensor:
+    """Roll a ``(B, H, W, C)`` map up and left by ``shift_size`` (the official ``torch.roll(x, -s)``).
+
+    The token at ``(i, j)`` moves to ``(i - s) mod H, (j - s) mod W``; the first ``s`` rows and
+    columns wrap around to the bottom and right.
+    """
+    check_map(x)
+    if shift_size == 0:
+        return x
+    return torch.roll(x, shifts=(-shift_size, -shift_size), dims=(1, 2))
+
+
+def reverse_cyclic_shift(x: torch.Tensor, shift_size: int) -> torch.Tensor:
+    """Undo :func:`cyclic_shift`: roll down and right by ``shift_size``."""
+    check_map(x)
+    if shift_size == 0:
+        return x
+    return torch.roll(x, shifts=(shift_size, shift_size), dims=(1, 2))
+
+
+def _axis_regions(length: int, window_size: int, shift_size: int) -> torch.Tensor:
+    """Region of each position along one axis of the rolled map: 0, 1 or 2.
+
+    Region 0 is ``[0, L - M)``, region 1 ``[L - M, L - s)``, region 2 ``[L - s, L)``. The last window
+    along the axis holds region 1 (tokens that were at the far end) and region 2 (tokens that wrapped
+    around from the start).
+    """
+    pos = torch.arange(length)
+    if shift_size == 0:
+        return torch.zeros(length, dtype=torch.long)
+    return (pos >= length - window_size).long() + (pos >= length - shift_size).long()
+
+
+def region_labels(height: int, width: int, window_size: int, shift_size: int) -> torch.Tensor:
+    """Label every token of the cyclically shifted map with its region, 0..8.
+
+    Tokens share a label exactly when they were contiguous before the roll, so that attention between
+    them is what the naive shifted partition would compute. With ``shift_size == 0`` every label is 0.
+
+    Returns:
+        ``(H, W)`` long tensor; label = 3 * row region + column region.
+    """
+    check_positive_int("height", height)
+    check_positive_int("width", width)
+    _check_window_fits(height, width, window_size)
+    _check_shift(window_size, shift_size)
+    rows = _axis_regions(height, window_size, shift_size)  # (H,)
+    cols = _axis_regions(width, window_size, shift_size)  # (W,)
+    return 3 * rows[:, None] + cols[None, :]  # (H, W)
+
+
+def shifted_window_mask(
+    height: int, width: int, window_size: int, shift_size: int, mask_value: float = MASK_VALUE
+) -> torch.Tensor:
+    """The additive attention mask of SW-MSA for a ``height x width`` map (padded size if padded).
+
+    Returns:
+        ``(nW, N, N)`` float tensor, ``N = M * M``: entry ``[w, i, j]`` is 0 when query ``i`` and key
+        ``j`` of window ``w`` lie in the same region, and ``mask_value`` (-100) otherwise.
+    """
+    labels = region_labels(height, width, window_size, shift_size)  # (H, W)
+    M = window_size
+    windows = window_partition(labels[None, :, :, None], M)  # (nW, M, M, 1)
+    windows = windows.reshape(-1, M * M)  # (nW, N)
+    same_region = windows[:, :, None] == windows[:, None, :]  # (nW, N, N)
+    mask = torch.zeros(same_region.shape, dtype=torch.float32)
+    return mask.masked_fill(~same_region, mask_value)
+
+
+def relative_position_index(window_size: int) -> torch.Tensor:
+    """Row of the relative position bias table for each (query, key) pair of a window (Eq. 4).
+
+    Tokens are numbered row by row. For query ``(y1, x1)`` and key ``(y2, x2)`` the offset
+    ``(y1 - y2, x1 - x2)`` lies in ``[-(M-1), M-1]^2``; shifting both by ``M - 1`` and reading them as
+    the digits of a base ``2M - 1`` number gives the row, from 0 to ``(2M-1)^2 - 1``.
+
+    Returns:
+        ``(N, N)`` long tensor, ``N = M * M``.
+    """
+    M = check_positive_int("window_size", window_size)
+    ys, xs = torch.meshgrid(torch.arange(M), torch.arange(M), indexing="ij")
+    ys, xs = ys.flatten(), xs.flatten()  # (N,), (N,)
+    dy = ys[:, None] - ys[None, :] + (M - 1)  # (N, N), in [0, 2M-2]
+    dx = xs[:, None] - xs[None, :] + (M - 1)  # (N, N)
+    return dy * (2 * M - 1) + dx  # (N, N)
+
+
+def pad_to_window(x: torch.Tensor, window_size: int) -> torch.Tensor:
+    """Zero-pad a ``(B, H, W, C)`` map at the bottom and right to multiples of ``window_size``.
+
+    This is what the official detection backbone does before (shifted) window attention; the caller
+    crops back to ``H x W`` afterwards.
+    """
+    check_map(x)
+    check_positive_int("window_size", window_size)
+    H, W = x.shape[1], x.shape[2]
+    pad_bottom = (-H) % window_size
+    pad_right = (-W) % window_size
+    if pad_bottom == 0 and pad_right == 0:
+        return x
+    return F.pad(x, (0, 0, 0, pad_right, 0, pad_bottom))  # pads C, then W, then H
