@@ -1,0 +1,31 @@
+"""swin_edu equals an independent port of the official implementation (Hugging Face transformers,
+which converts and runs the official Microsoft checkpoints), weight for weight and output for output."""
+
+import pytest
+import torch
+
+import swin_edu
+from hf_reference import hf_swin_like
+
+
+@pytest.mark.parametrize(
+    "builder, img_size, input_size",
+    [
+        ("swin_t", 224, (224, 224)),  # the ImageNet model
+        ("swin_t", 224, (224, 320)),  # stage 4 is 7x10: one window row, padded, no shift
+        ("swin_t", 224, (256, 288)),  # every stage padded to multiples of 7, shifted masks on the padded maps
+        ("swin_t", 224, (232, 200)),  # odd maps: patch merging pads a row or a column
+        ("swin_s", 384, (384, 384)),  # window 12
+    ],
+)
+def test_logits_equal_the_reference(builder, img_size, input_size):
+    model = getattr(swin_edu, builder)(img_size=img_size).eval()
+    reference = hf_swin_like(model, input_size)
+    x = torch.randn(2, 3, *input_size)
+    with torch.no_grad():
+        ours = model(x)
+        theirs = reference(x).logits
+        last_map = model.norm(model.stage_maps(x)[-1]).flatten(1, 2)
+        their_last_map = reference.swin(x).last_hidden_state
+    torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(last_map, their_last_map, rtol=1e-4, atol=1e-5)

@@ -1,0 +1,249 @@
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+
+import swin_edu
+from swin_edu.swin import PatchMerging, SwinBlock, SwinTransformer, WindowAttention
+
+
+# ---------------------------------------------------------------------------------------------
+# A naive reference for (S)W-MSA: cut the padded map at the borders of the shifted windows into
+# rectangles (irregular at the edges) and attend inside each, with the relative position bias read
+# from the table by each pair's real offset. No roll, no mask, no library geometry.
+# ---------------------------------------------------------------------------------------------
+
+
+def shifted_borders(length, m, s):
+    """Borders of the windows along one axis: regular every m, or shifted by s (with a short first
+    and last window)."""
+    if s == 0:
+        return list(range(0, length + 1, m))
+    return [0] + list(range(s, length, m)) + [length]
+
+
+def naive_window_attention(attn: WindowAttention, x, m, s):
+    B, H, W, C = x.shape
+    M, h = attn.window_size, attn.num_heads
+    out = torch.empty_like(x)
+    rows, cols = shifted_borders(H, m, s), shifted_borders(W, m, s)
+    for r0, r1 in zip(rows[:-1], rows[1:]):
+        for c0, c1 in zip(cols[:-1], cols[1:]):
+            ys, xs = torch.meshgrid(torch.arange(r0, r1), torch.arange(c0, c1), indexing="ij")
+            ys, xs = ys.flatten(), xs.flatten()
+            rows_of_table = (ys[:, None] - ys[None, :] + M - 1) * (2 * M - 1) + (xs[:, None] - xs[None, :] + M - 1)
+            bias = attn.relative_position_bias_table[rows_of_table].permute(2, 0, 1)  # (h, n, n)
+            tokens = x[:, r0:r1, c0:c1].reshape(B, -1, C)
+            q, k, v = (attn.qkv(tokens).view(B, -1, 3, h, C // h).permute(2, 0, 3, 1, 4))
+            weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(C // h) + bias, dim=-1)
+            heads = (weights @ v).transpose(1, 2).reshape(B, -1, C)
+            out[:, r0:r1, c0:c1] = attn.proj(heads).view(B, r1 - r0, c1 - c0, C)
+    return out
+
+
+def naive_block(block: SwinBlock, x):
+    B, H, W, C = x.shape
+    M = block.window_size
+    m, s = (min(H, W), 0) if min(H, W) <= M else (M, block.shift_size)
+    y = F.pad(block.norm1(x), (0, 0, 0, (-W) % m, 0, (-H) % m))  # zeros at the bottom and right
+    x = x + naive_window_attention(block.attn, y, m, s)[:, :H, :W]
+    return x + block.mlp(block.norm2(x))
+
+
+@given(
+    M=st.integers(2, 7),
+    H=st.integers(1, 22),
+    W=st.integers(1, 22),
+    heads=st.integers(1, 3),
+    shifted=st.booleans(),
+    fused=st.booleans(),
+)
+def test_block_equals_naive_irregular_windows(M, H, W, heads, shifted, fused):
+    block = SwinBlock(4 * heads, heads, M, shift_size=M // 2 if shifted else 0, fused_attn=fused).eval()
+    x = torch.randn(2, H, W, 4 * heads)
+    with torch.no_grad():
+        torch.testing.assert_close(block(x), naive_block(block, x), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("shift", [1, 2, 3])
+def test_any_shift_equals_naive(shift):
+    block = SwinBlock(8, 2, 4, shift_size=shift).eval()
+    x = torch.randn(1, 12, 16, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(block(x), naive_block(block, x), rtol=1e-4, atol=1e-5)
+
+
+def test_stored_mask_is_used_and_equals_a_fresh_one():
+    block = SwinBlock(8, 2, 4, shift_size=2, input_resolution=(12, 12)).eval()
+    assert block.attn_mask.shape == (9, 16, 16)
+    assert block.attention_mask(12, 12, 4, 2) is block.attn_mask
+    torch.testing.assert_close(block.attention_mask(16, 16, 4, 2), swin_edu.windows.shifted_window_mask(16, 16, 4, 2))
+
+
+# ---------------------------------------------------------------------------------------------
+# The paper's numbers
+# ---------------------------------------------------------------------------------------------
+
+PARAMETERS = {"swin_t": 28_288_354, "swin_s": 49_606_258, "swin_b": 87_768_224, "swin_l": 196_532_476}
+
+
+@pytest.mark.parametrize("name", PARAMETERS)
+def test_parameter_counts_equal_the_official_models(name):
+    with torch.device("meta"):  # shapes only: no memory, no initialization time
+        model = getattr(swin_edu, name)()
+    assert sum(p.numel() for p in model.parameters()) == PARAMETERS[name]
+
+
+# Table 1 of the paper, in GMACs ("FLOPs"), at 224 with window 7
+TABLE_1 = {("swin_t", 224): 4.5, ("swin_s", 224): 8.7, ("swin_b", 224): 15.4, ("swin_l", 224): 34.5}
+
+
+@pytest.mark.parametrize("name, size", TABLE_1)
+def test_macs_equal_table_1(name, size):
+    with torch.device("meta"):
+        model = getattr(swin_edu, name)(img_size=size)
+    assert round(swin_edu.complexity.model_macs(model) / 1e9, 1) == TABLE_1[name, size]
+
+
+def test_macs_at_384_equal_the_official_count():
+    # The official flops() gives 47.105G for Swin-B at 384 with window 12, printed as 47.1G in the
+    # official README; the paper's Table 1 prints 47.0G, which that count does not reproduce.
+    with torch.device("meta"):
+        base, large = swin_edu.swin_b(img_size=384), swin_edu.swin_l(img_size=384)
+    assert base.window_size == large.window_size == 12
+    assert round(swin_edu.complexity.model_macs(base) / 1e9, 3) == 47.105
+    assert round(swin_edu.complexity.model_macs(large) / 1e9, 2) == 103.95  # README and paper: 103.9G
+
+
+@pytest.mark.parametrize("h, w, C", [(8, 8, 32), (7, 5, 48)])
+def test_msa_formula_equals_counted_operations(h, w, C):
+    msa = swin_edu.attention.MultiHeadSelfAttention(C, 4)
+    counted = swin_edu.complexity.counted_macs(msa, torch.randn(1, h * w, C))
+    assert counted == swin_edu.complexity.msa_macs(h, w, C)
+
+
+@pytest.mark.parametrize("h, w, C, M", [(14, 14, 32, 7), (8, 12, 48, 4)])
+def test_wmsa_formula_equals_counted_operations(h, w, C, M):
+    attn = WindowAttention(C, 4, M)
+    windows = swin_edu.windows.window_partition(torch.randn(1, h, w, C), M).view(-1, M * M, C)
+    mask = swin_edu.windows.shifted_window_mask(h, w, M, M // 2)
+    assert swin_edu.complexity.counted_macs(attn, windows, mask) == swin_edu.complexity.wmsa_macs(h, w, C, M)
+
+
+@pytest.mark.parametrize("size", [224, (232, 200)])
+def test_model_macs_equal_counted_operations(size):
+    model = swin_edu.swin_t(img_size=224).eval()
+    H, W = (size, size) if isinstance(size, int) else size
+    counted = swin_edu.complexity.counted_macs(model, torch.randn(1, 3, H, W))
+    assert counted == swin_edu.complexity.model_macs(model, (H, W), norms=False)
+    assert model.fused_attn  # restored after counting
+
+
+def test_linear_in_image_area():
+    model = swin_edu.swin_t()
+    m1, m4 = (swin_edu.complexity.model_macs(model, s) for s in (448, 896))
+    assert 3.9 < m4 / m1 < 4.1  # four times the pixels, four times the work
+
+
+# ---------------------------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    torch.manual_seed(0)
+    return swin_edu.swin_t().eval()
+
+
+def test_fused_equals_explicit(tiny):
+    x = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        fused = tiny(x)
+        tiny.fused_attn = False
+        try:
+            explicit = tiny(x)
+        finally:
+            tiny.fused_attn = True
+    torch.testing.assert_close(fused, explicit, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("size", [(224, 224), (64, 64), (100, 132)])
+def test_forward_features_are_the_pyramid(tiny, size):
+    H, W = size
+    x = torch.randn(1, 3, H, W)
+    with torch.no_grad():
+        maps = tiny.forward_features(x)
+        logits = tiny(x)
+    expected_sizes = []
+    h, w = H // 4, W // 4
+    for _ in range(4):
+        expected_sizes.append((h, w))
+        h, w = (h + 1) // 2, (w + 1) // 2
+    assert [tuple(m.shape) for m in maps] == [(1, 96 * 2**i, *expected_sizes[i]) for i in range(4)]
+    with torch.no_grad():
+        torch.testing.assert_close(tiny.forward_head(maps[-1].permute(0, 2, 3, 1)), logits)
+
+
+def test_small_maps_use_one_window_without_shift():
+    block = SwinBlock(8, 2, 7, shift_size=3)
+    assert block.window_and_shift(56, 56) == (7, 3)
+    assert block.window_and_shift(7, 7) == (7, 0)
+    assert block.window_and_shift(4, 9) == (4, 0)
+    model = swin_edu.swin_t()
+    assert model.layers[3].blocks[1].attn_mask is None  # 7x7 at stage 4: no shift, no mask
+    assert model.layers[2].blocks[1].attn_mask.shape == (4, 49, 49)
+
+
+def test_patch_merging_is_a_2x2_stride_2_linear_map():
+    merge = PatchMerging(3)
+    x = torch.randn(1, 4, 6, 3)
+    out = merge(x)
+    assert out.shape == (1, 2, 3, 6)
+    # the group at output (1, 2) holds input rows 2-3, columns 4-5, concatenated in the official order
+    group = torch.cat([x[0, 2, 4], x[0, 3, 4], x[0, 2, 5], x[0, 3, 5]])
+    torch.testing.assert_close(out[0, 1, 2], merge.reduction(merge.norm(group)))
+
+
+def test_training_step_reaches_every_parameter():
+    model = SwinTransformer(img_size=32, embed_dim=16, depths=(2, 2), num_heads=(2, 4), window_size=4, num_classes=5)
+    model.train()
+    loss = F.cross_entropy(model(torch.randn(4, 3, 32, 32)), torch.tensor([0, 1, 2, 3]))
+    loss.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+def test_window_12_at_384_and_overrides():
+    assert swin_edu.swin_b(img_size=384, num_classes=0).window_size == 12
+    model = swin_edu.swin_t(window_size=8, num_classes=10, fused_attn=False)
+    assert model.window_size == 8 and model.num_classes == 10 and not model.fused_attn
+    assert model.layers[0].blocks[1].attn_mask.shape == (49, 64, 64)
+
+
+@pytest.mark.parametrize(
+    "shape, message",
+    [
+        ((3, 224, 224), r"\(B, 3, H, W\).*x\[None\]"),
+        ((1, 1, 224, 224), r"expected 3 input channels"),
+        ((1, 3, 225, 224), r"225x224 is not divisible by the patch size 4"),
+    ],
+)
+def test_bad_inputs_are_explained(tiny, shape, message):
+    with pytest.raises(ValueError, match=message):
+        tiny(torch.randn(*shape))
+
+
+def test_bad_configurations_are_explained():
+    with pytest.raises(ValueError, match=r"stage 1 has 192 channels, which num_heads\[1\]=5 does not divide"):
+        SwinTransformer(num_heads=(3, 5, 12, 24))
+    with pytest.raises(ValueError, match=r"img_size \(226, 226\) must be divisible by patch_size=4"):
+        swin_edu.swin_t(img_size=226)
+    with pytest.raises(ValueError, match=r"0 <= shift_size < window_size=7"):
+        SwinBlock(96, 3, 7, shift_size=7)
+    with pytest.raises(ValueError, match=r"one entry per stage"):
+        SwinTransformer(depths=(2, 2), num_heads=(3, 6, 12))
+    with pytest.raises(ValueError, match=r"this layer takes 96"):
+        SwinBlock(96, 3)(torch.randn(1, 14, 14, 95))

@@ -1,0 +1,128 @@
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from swin_edu.windows import (
+    cyclic_shift,
+    pad_to_window,
+    region_labels,
+    relative_position_index,
+    reverse_cyclic_shift,
+    shifted_window_mask,
+    window_partition,
+    window_reverse,
+)
+
+
+@st.composite
+def maps(draw, divisible=True):
+    M = draw(st.integers(1, 6))
+    rows, cols = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    if divisible:
+        H, W = rows * M, cols * M
+    else:
+        H, W = draw(st.integers(M, 4 * M)), draw(st.integers(M, 4 * M))
+    return torch.randn(draw(st.integers(1, 3)), H, W, draw(st.integers(1, 4))), M
+
+
+@given(maps())
+def test_partition_then_reverse_is_identity(case):
+    x, M = case
+    B, H, W, C = x.shape
+    windows = window_partition(x, M)
+    assert windows.shape == (B * (H // M) * (W // M), M, M, C)
+    torch.testing.assert_close(window_reverse(windows, M, H, W), x, rtol=0, atol=0)
+
+
+def test_partition_order_is_row_by_row_within_each_image():
+    x = torch.arange(2 * 4 * 6).view(2, 4, 6, 1)
+    windows = window_partition(x, 2)  # 2 images x (2 x 3) windows
+    assert windows.shape == (12, 2, 2, 1)
+    assert windows[1, :, :, 0].tolist() == [[2, 3], [8, 9]]  # image 0, window row 0, column 1
+    assert windows[6, 0, 0, 0].item() == 24  # first window of image 1
+
+
+@given(maps(), st.integers(0, 20))
+def test_shift_then_unshift_is_identity(case, s):
+    x, _ = case
+    torch.testing.assert_close(reverse_cyclic_shift(cyclic_shift(x, s), s), x, rtol=0, atol=0)
+
+
+def test_cyclic_shift_moves_tokens_up_and_left():
+    x = torch.arange(16).view(1, 4, 4, 1)
+    shifted = cyclic_shift(x, 1)
+    assert shifted[0, 0, 0, 0].item() == x[0, 1, 1, 0].item()
+    assert shifted[0, 3, 3, 0].item() == x[0, 0, 0, 0].item()  # the top-left token wrapped to the corner
+
+
+def official_style_mask(H, W, M, s):
+    """The mask as the official code builds it: label 3 x 3 slices of the map, compare labels per window."""
+    labels = torch.zeros(H, W)
+    count = 0
+    for rows in (slice(0, -M), slice(-M, -s), slice(-s, None)):
+        for cols in (slice(0, -M), slice(-M, -s), slice(-s, None)):
+            labels[rows, cols] = count
+            count += 1
+    windows = labels.view(H // M, M, W // M, M).permute(0, 2, 1, 3).reshape(-1, M * M)
+    diff = windows[:, None, :] - windows[:, :, None]
+    return diff.masked_fill(diff != 0, -100.0)
+
+
+@given(st.integers(2, 6), st.integers(1, 4), st.integers(1, 4), st.data())
+def test_mask_equals_official_construction(M, rows, cols, data):
+    s = data.draw(st.integers(1, M - 1))
+    H, W = rows * M, cols * M
+    mask = shifted_window_mask(H, W, M, s)
+    assert mask.shape == ((H // M) * (W // M), M * M, M * M)
+    torch.testing.assert_close(mask, official_style_mask(H, W, M, s), rtol=0, atol=0)
+
+
+def test_mask_of_swin_t_stage1():
+    mask = shifted_window_mask(56, 56, 7, 3)
+    assert mask.shape == (64, 49, 49)
+    assert set(mask.unique().tolist()) == {-100.0, 0.0}
+    masked = (mask != 0).flatten(1).any(1).view(8, 8)  # which of the 8 x 8 windows mask anything
+    expected = torch.zeros(8, 8, dtype=torch.bool)
+    expected[-1, :] = expected[:, -1] = True  # only the last row and column of windows mix regions
+    assert torch.equal(masked, expected)
+    assert len(mask[-1].unique(dim=0)) == 4  # the corner window holds four regions: four kinds of rows
+    assert len(region_labels(56, 56, 7, 3).unique()) == 9
+
+
+def test_no_shift_means_no_mask():
+    assert (shifted_window_mask(14, 14, 7, 0) == 0).all()
+
+
+def test_relative_position_index_equals_a_loop():
+    M = 3
+    index = relative_position_index(M)
+    for i in range(M * M):
+        for j in range(M * M):
+            dy, dx = i // M - j // M, i % M - j % M
+            assert index[i, j] == (dy + M - 1) * (2 * M - 1) + (dx + M - 1)
+    assert relative_position_index(7).max() == 13 * 13 - 1
+    assert (relative_position_index(7).diagonal() == 84).all()  # offset (0, 0) is the table's centre
+
+
+def test_pad_to_window():
+    x = torch.randn(1, 5, 9, 2)
+    padded = pad_to_window(x, 4)
+    assert padded.shape == (1, 8, 12, 2)
+    assert (padded[:, 5:] == 0).all() and (padded[:, :, 9:] == 0).all()
+    torch.testing.assert_close(padded[:, :5, :9], x)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: window_partition(torch.randn(1, 10, 14, 3), 7), r"10x14 map cannot be cut into 7x7 windows"),
+        (lambda: window_partition(torch.randn(1, 4, 4, 3), 7), r"window_size=7 is larger than the 4x4 map.*at most 4"),
+        (lambda: window_partition(torch.randn(4, 4, 3), 2), r"shape \(B, H, W, C\)"),
+        (lambda: shifted_window_mask(14, 14, 7, 7), r"0 <= shift_size < window_size=7.*window_size // 2 = 3"),
+        (lambda: window_reverse(torch.randn(3, 2, 2, 1), 2, 4, 4), r"holds 4 windows.*3 windows"),
+    ],
+)
+def test_bad_geometry_is_explained(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
