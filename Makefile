@@ -1,0 +1,55 @@
+# swin-edu: `make lab` opens the course, `make test` runs every test (notebooks included).
+# Both create the virtual environment .venv on first use.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+
+.PHONY: help venv lab test test-fast notebooks bench lock clean
+
+help:
+	@echo "make lab        open the course in JupyterLab (sets up $(VENV) first if needed)"
+	@echo "make test       run the unit tests and every notebook under nbval"
+	@echo "make notebooks  re-execute every notebook in place, storing its outputs"
+	@echo "make bench      print the speed benchmarks"
+	@echo "make lock       re-resolve the newest versions into constraints.txt"
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "swin-edu needs Python >= 3.11, found " + sys.version.split()[0]'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade -c constraints.txt pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[lab,test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/00_roadmap.ipynb
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests $(NOTEBOOKS) $(if $(NOTEBOOKS),$(NBVAL))
+
+notebooks: $(STAMP)
+	@for nb in $(NOTEBOOKS); do \
+		echo "executing $$nb"; \
+		$(BIN)/jupyter nbconvert --to notebook --execute --inplace --NotebookClient.record_timing=False "$$nb" || exit 1; \
+	done
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_swin.py
+
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip setuptools wheel
+	.venv-lock/bin/python -m pip install --quiet "torch==2.13.0" -e ".[lab,test]"
+	{ head -n 2 constraints.txt; .venv-lock/bin/python -m pip freeze --all --exclude-editable \
+		| grep -vi '^swin.edu' | sed 's/^torch==\([0-9.]*\)+cpu$$/torch==\1/'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis swin_edu.egg-info
