@@ -38,3 +38,13 @@ def check_heads(dim: int, num_heads: int) -> None:
             f"num_heads={num_heads} does not divide the width dim={dim}; "
             f"each head gets dim/num_heads channels, so num_heads must be one of {divisors}"
         )
+
+
+def check_shift(window_size: int, shift_size) -> int:
+    """Check that ``0 <= shift_size < window_size``."""
+    if isinstance(shift_size, bool) or not isinstance(shift_size, int) or not 0 <= shift_size < window_size:
+        raise ValueError(
+            f"shift_size must be an integer with 0 <= shift_size < window_size={window_size}, "
+            f"got {shift_size!r} (Swin uses 0 and window_size // 2 = {window_size // 2})"
+        )
+    return shift_size

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn as nn
 
-from ._checks import check_heads, check_map, check_positive_int
+from ._checks import check_heads, check_map, check_positive_int, check_shift
 from .attention import MultiHeadSelfAttention
 from .vit import DropPath, Mlp, PatchEmbed
 from .windows import (
@@ -83,6 +83,8 @@ class WindowAttention(MultiHeadSelfAttention):
 
         A window smaller than the table's (``window_size < M``, on maps smaller than ``M``) uses the
         rows of the offsets it can have: those of the top-left ``window_size x window_size`` corner.
+        (The official classification code would build a smaller table for such a stage instead; no
+        official model has one: at 224 with M=7 and at 384 with M=12 the smallest map equals M.)
         """
         M = self.window_size
         m = M if window_size is None else window_size
@@ -167,11 +169,7 @@ class SwinBlock(nn.Module):
         super().__init__()
         check_heads(dim, num_heads)
         check_positive_int("window_size", window_size)
-        if isinstance(shift_size, bool) or not isinstance(shift_size, int) or not 0 <= shift_size < window_size:
-            raise ValueError(
-                f"shift_size must be an integer with 0 <= shift_size < window_size={window_size}, "
-                f"got {shift_size!r} (Swin uses 0 and window_size // 2 = {window_size // 2})"
-            )
+        check_shift(window_size, shift_size)
         self.dim = dim
         self.window_size = window_size
         self.shift_size = shift_size

@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_map, check_positive_int
+from ._checks import check_map, check_positive_int, check_shift
 
 __all__ = [
     "window_partition",
@@ -51,14 +51,6 @@ def _check_window_fits(height: int, width: int, window_size: int, what: str = "m
             f"a {height}x{width} {what} cannot be cut into {window_size}x{window_size} windows: "
             f"height and width must be multiples of window_size "
             f"(pad first, e.g. with swin_edu.windows.pad_to_window)"
-        )
-
-
-def _check_shift(window_size: int, shift_size: int) -> None:
-    if isinstance(shift_size, bool) or not isinstance(shift_size, int) or not 0 <= shift_size < window_size:
-        raise ValueError(
-            f"shift_size must be an integer with 0 <= shift_size < window_size={window_size}, "
-            f"got {shift_size!r} (Swin uses window_size // 2 = {window_size // 2})"
         )
 
 
@@ -156,7 +148,7 @@ def region_labels(height: int, width: int, window_size: int, shift_size: int) ->
     check_positive_int("height", height)
     check_positive_int("width", width)
     _check_window_fits(height, width, window_size)
-    _check_shift(window_size, shift_size)
+    check_shift(window_size, shift_size)
     rows = _axis_regions(height, window_size, shift_size)  # (H,)
     cols = _axis_regions(width, window_size, shift_size)  # (W,)
     return 3 * rows[:, None] + cols[None, :]  # (H, W)
