@@ -47,3 +47,14 @@ def test_bad_images_are_explained(shape, message):
 def test_vit_size_mismatch_is_explained():
     with pytest.raises(ValueError, match=r"built for 32x32 images"):
         VisionTransformer()(torch.randn(1, 3, 64, 64))
+
+
+def test_mlp_in_chunks_equals_mlp_at_once():
+    from swin_edu.vit import Mlp
+
+    mlp = Mlp(8, 32)
+    x = torch.randn(2, 5, 7, 8)  # 70 tokens
+    at_once = mlp(x)
+    mlp.chunk_tokens = 16  # 5 groups, the last one short
+    torch.testing.assert_close(mlp(x), at_once, rtol=1e-6, atol=1e-6)
+    assert mlp(x).shape == (2, 5, 7, 8)
