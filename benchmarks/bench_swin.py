@@ -84,6 +84,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10, help="interleaved timing rounds per batch size")
     parser.add_argument("--batches", default="1,8", help="comma-separated batch sizes")
     parser.add_argument("--no-peer", action="store_true", help="skip the transformers peer")
+    parser.add_argument("--compile", action="store_true", help="add swin_edu under torch.compile (about a minute to compile)")
     args = parser.parse_args()
 
     torch.manual_seed(0)
@@ -100,6 +101,8 @@ def main() -> None:
     peer = None if args.no_peer else transformers_peer(model)
     if peer is not None:
         variants["transformers SwinForImageClassification (sdpa)"] = peer
+    if args.compile:
+        variants["swin_edu, fused attention, torch.compile"] = torch.compile(model)
 
     header = f"{'Swin-T 224x224, forward':<50} {'batch':>5} {'median ms':>10} {'ms/img':>8} {'GFLOP/s':>8} {'of matmul':>9}"
     print(header)

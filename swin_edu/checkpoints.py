@@ -4,8 +4,9 @@ An official checkpoint file (e.g. ``swin_tiny_patch4_window7_224.pth``) holds ``
 with keys such as ``layers.0.blocks.1.attn.qkv.weight``; the relative position index of every block
 and the attention mask of every shifted block are saved too, as buffers. The models of
 :mod:`swin_edu.swin` use exactly these names, so loading is a check of every key and shape followed
-by a strict ``load_state_dict``; saved buffers must also hold the values this model computes (a
-mask or index from another window size or resolution is refused, not silently used).
+by ``load_state_dict``. Saved geometry buffers must hold the values this model computes (a mask or
+index from another window size or resolution is refused, not silently used); a checkpoint without them
+(the official fine-tuning code deletes them) is accepted, since the model computes its own.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def load_official(model: nn.Module, src) -> nn.Module:
     state = read_state_dict(src)
     expected = model.state_dict()
     foreign = sorted(k for k in state if k not in expected)
-    missing = sorted(k for k in expected if k not in state)
+    # geometry buffers may be left out (the official fine-tuning code deletes them): the model has its own
+    missing = sorted(k for k in expected if k not in state and k.rsplit(".", 1)[-1] not in GEOMETRY_BUFFERS)
     wrong_shape = sorted(
         f"{k}: checkpoint {tuple(state[k].shape)}, model {tuple(expected[k].shape)}"
         for k in state
@@ -114,7 +116,7 @@ def load_official(model: nn.Module, src) -> nn.Module:
             "'layers.0.blocks.0.attn.qkv.weight'), with the same shapes. Build the model that matches "
             "the checkpoint (variant, num_classes, img_size, window_size)."
         )
-    model.load_state_dict(state, strict=True)
+    model.load_state_dict(state, strict=False)  # every key was checked above
     return model
 
 

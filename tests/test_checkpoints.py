@@ -97,3 +97,11 @@ def test_a_wrapping_prefix_is_recognised(tiny):
     state = {f"backbone.{k}": v for k, v in to_official(tiny)["model"].items()}
     with pytest.raises(CheckpointError, match=r"every key carries the prefix 'backbone\.'"):
         load_official(swin_edu.swin_t(), state)
+
+
+def test_geometry_buffers_may_be_left_out(tiny):
+    state = {k: v for k, v in to_official(tiny)["model"].items() if not k.endswith(("attn_mask", "relative_position_index"))}
+    fresh = load_official(swin_edu.swin_t().eval(), state)
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        assert torch.equal(fresh(x), tiny(x))

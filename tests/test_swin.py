@@ -188,6 +188,36 @@ def test_forward_features_are_the_pyramid(tiny, size):
         torch.testing.assert_close(tiny.forward_head(maps[-1].permute(0, 2, 3, 1)), logits)
 
 
+def test_fused_and_explicit_gradients_agree():
+    model = SwinTransformer(
+        img_size=64, embed_dim=16, depths=(2, 2), num_heads=(2, 4), window_size=4, num_classes=3, drop_path_rate=0.0
+    )
+    x = torch.randn(2, 3, 64, 64)
+    grads = []
+    for fused in (True, False):
+        model.zero_grad()
+        model.fused_attn = fused
+        model(x).square().sum().backward()
+        grads.append([p.grad.clone() for p in model.parameters()])
+    for fused_grad, explicit_grad in zip(*grads):
+        torch.testing.assert_close(fused_grad, explicit_grad, rtol=1e-4, atol=1e-5)
+
+
+def test_without_head_forward_returns_pooled_features():
+    model = SwinTransformer(img_size=64, embed_dim=16, depths=(2, 2), num_heads=(2, 4), window_size=4, num_classes=0)
+    assert model(torch.randn(2, 3, 64, 64)).shape == (2, 32)
+
+
+def test_bfloat16_runs():
+    model = SwinTransformer(img_size=64, embed_dim=16, depths=(2, 2), num_heads=(2, 4), window_size=4).eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        expected = model(x)
+        low = model.to(torch.bfloat16)(x.to(torch.bfloat16))
+    assert low.dtype == torch.bfloat16
+    torch.testing.assert_close(low.float(), expected, rtol=0.1, atol=0.1)
+
+
 def test_small_maps_use_one_window_without_shift():
     block = SwinBlock(8, 2, 7, shift_size=3)
     assert block.window_and_shift(56, 56) == (7, 3)
