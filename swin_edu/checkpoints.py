@@ -12,6 +12,7 @@ index from another window size or resolution is refused, not silently used); a c
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Mapping
 
 import torch
@@ -49,7 +50,14 @@ def read_state_dict(src) -> dict[str, torch.Tensor]:
     if isinstance(src, (str, os.PathLike)):
         if not os.path.exists(src):
             raise FileNotFoundError(f"no checkpoint file at {os.fspath(src)!r}")
-        src = torch.load(src, map_location="cpu", weights_only=True)
+        try:
+            src = torch.load(src, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as error:
+            raise CheckpointError(
+                f"{os.fspath(src)!r} holds more than tensors (for example a training run's config object), "
+                "so torch.load(weights_only=True) refuses to unpickle it. If you trust the file, extract the "
+                "weights with torch.load(path, weights_only=False)['model'] and pass that state dict instead."
+            ) from error
     if not isinstance(src, Mapping):
         raise CheckpointError(
             f"expected a path, a state dict or an official checkpoint {{'model': state_dict}}, "

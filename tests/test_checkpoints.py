@@ -105,3 +105,14 @@ def test_geometry_buffers_may_be_left_out(tiny):
     x = torch.randn(1, 3, 224, 224)
     with torch.no_grad():
         assert torch.equal(fresh(x), tiny(x))
+
+
+class TrainingConfig:  # stands for the config object of a training checkpoint
+    pass
+
+
+def test_files_with_objects_are_refused_with_advice(tiny, tmp_path):
+    path = tmp_path / "ckpt_epoch_299.pth"
+    torch.save({"model": to_official(tiny)["model"], "config": TrainingConfig()}, path)
+    with pytest.raises(CheckpointError, match=r"holds more than tensors.*weights_only=False\)\['model'\]"):
+        load_official(swin_edu.swin_t(), path)
