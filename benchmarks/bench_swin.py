@@ -71,7 +71,12 @@ def where_the_time_goes(model, x) -> list[tuple[str, float]]:
         "attention kernel": ("aten::_scaled_dot_product_flash_attention_for_cpu", "aten::_softmax"),
         "GELU": ("aten::gelu",),
         "LayerNorm": ("aten::native_layer_norm",),
-        "copies (roll, partition, reverse, bias into output)": ("aten::copy_", "aten::roll", "aten::cat", "aten::constant_pad_nd"),
+        "copies (roll, partition, reverse, bias into output)": (
+            "aten::copy_",
+            "aten::roll",
+            "aten::cat",
+            "aten::constant_pad_nd",
+        ),
         "residual adds": ("aten::add", "aten::add_"),
     }
     with torch.inference_mode():
@@ -92,11 +97,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10, help="interleaved timing rounds per batch size")
     parser.add_argument("--batches", default="1,8", help="comma-separated batch sizes")
     parser.add_argument("--no-peer", action="store_true", help="skip the transformers peer")
-    parser.add_argument("--compile", action="store_true", help="add swin_edu under torch.compile (about a minute to compile)")
+    parser.add_argument(
+        "--compile", action="store_true", help="add swin_edu under torch.compile (about a minute to compile)"
+    )
     args = parser.parse_args()
 
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}\n")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}\n"
+    )
     matmul = Matmul()
 
     model = swin_edu.swin_t().eval()
@@ -111,7 +120,9 @@ def main() -> None:
     if args.compile:
         variants["swin_edu, fused attention, torch.compile"] = torch.compile(model)
 
-    header = f"{'Swin-T 224x224, forward':<50} {'batch':>5} {'median ms':>10} {'ms/img':>8} {'GFLOP/s':>8} {'of matmul':>9}"
+    header = (
+        f"{'Swin-T 224x224, forward':<50} {'batch':>5} {'median ms':>10} {'ms/img':>8} {'GFLOP/s':>8} {'of matmul':>9}"
+    )
     print(header)
     print("-" * len(header))
     for batch in (int(b) for b in args.batches.split(",")):
@@ -128,9 +139,13 @@ def main() -> None:
         for name in variants:
             t = statistics.median(times[name])
             rate = gflop_per_image * batch / t
-            print(f"{name:<50} {batch:>5} {t * 1e3:>10.1f} {t * 1e3 / batch:>8.1f} {rate:>8.0f} {rate / matmul.gflops():>9.0%}")
+            print(
+                f"{name:<50} {batch:>5} {t * 1e3:>10.1f} {t * 1e3 / batch:>8.1f} {rate:>8.0f} {rate / matmul.gflops():>9.0%}"
+            )
     print(f"\nplain float32 matmul ({matmul.n}x{matmul.n}), timed in the same rounds: {matmul.gflops():.0f} GFLOP/s")
-    print(f"\n({gflop_per_image:.2f} GFLOP per image = 2 x {gflop_per_image / 2:.2f} GMACs, counted as the paper counts)")
+    print(
+        f"\n({gflop_per_image:.2f} GFLOP per image = 2 x {gflop_per_image / 2:.2f} GMACs, counted as the paper counts)"
+    )
 
     print("\nWhere the time goes, swin_edu fused, batch 8 (share of CPU time):")
     for kind, share in where_the_time_goes(model, torch.randn(8, 3, 224, 224)):

@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+import operator
+
 import torch
+
+
+def _as_int(value) -> int | None:
+    """``value`` as a Python int if it is an integer (numpy integers included, bools and floats not)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
 
 
 def check_positive_int(name: str, value) -> int:
     """Return ``value`` as an int if it is a positive integer, else raise a ``ValueError``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    number = _as_int(value)
+    if number is None or number < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
+    return number
+
+
+def check_pair(name: str, value) -> tuple[int, int]:
+    """A size given as one positive integer or a pair ``(height, width)``, as a pair of ints."""
+    if _as_int(value) is not None:
+        value = (value, value)
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(f"{name} must be a positive integer or a pair (height, width) of them, got {value!r}")
+    return check_positive_int(f"{name}[0]", value[0]), check_positive_int(f"{name}[1]", value[1])
+
+
+def check_probability(name: str, value) -> float:
+    """Check that ``value`` is a number in ``[0, 1)``, as dropout and drop-path rates must be."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be a number with 0 <= {name} < 1, got {value!r}")
+    return float(value)
 
 
 def check_map(x: torch.Tensor, name: str = "x", channels: int | None = None) -> None:
@@ -18,8 +47,7 @@ def check_map(x: torch.Tensor, name: str = "x", channels: int | None = None) -> 
         raise TypeError(f"{name} must be a torch.Tensor of shape (B, H, W, C), got {type(x).__name__}")
     if x.dim() != 4:
         raise ValueError(
-            f"{name} must be a channels-last map of shape (B, H, W, C) (4 dimensions), "
-            f"got shape {tuple(x.shape)}"
+            f"{name} must be a channels-last map of shape (B, H, W, C) (4 dimensions), got shape {tuple(x.shape)}"
         )
     if channels is not None and x.shape[-1] != channels:
         raise ValueError(
@@ -42,9 +70,9 @@ def check_heads(dim: int, num_heads: int) -> None:
 
 def check_shift(window_size: int, shift_size) -> int:
     """Check that ``0 <= shift_size < window_size``."""
-    if isinstance(shift_size, bool) or not isinstance(shift_size, int) or not 0 <= shift_size < window_size:
+    if _as_int(shift_size) is None or not 0 <= shift_size < window_size:
         raise ValueError(
             f"shift_size must be an integer with 0 <= shift_size < window_size={window_size}, "
             f"got {shift_size!r} (Swin uses 0 and window_size // 2 = {window_size // 2})"
         )
-    return shift_size
+    return int(shift_size)

@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ._checks import check_heads
+from ._checks import check_heads, check_probability
 
 __all__ = ["scaled_dot_product_attention", "MultiHeadSelfAttention"]
 
@@ -43,9 +43,7 @@ def scaled_dot_product_attention(
             f"queries and keys must have the same width d_k, got q {tuple(q.shape)} and k {tuple(k.shape)}"
         )
     if k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"keys and values must come in the same number, got k {tuple(k.shape)} and v {tuple(v.shape)}"
-        )
+        raise ValueError(f"keys and values must come in the same number, got k {tuple(k.shape)} and v {tuple(v.shape)}")
     q = q * (1.0 / math.sqrt(q.shape[-1]))  # scale the queries first, as the official Swin code does
     logits = q @ k.transpose(-2, -1)  # (..., n_q, n_k)
     if bias is not None:
@@ -67,9 +65,12 @@ class MultiHeadSelfAttention(nn.Module):
         qkv_bias: whether ``qkv`` has a bias (Swin: yes).
         fused_attn: use ``F.scaled_dot_product_attention`` (fast) instead of the explicit path
             (returns weights, visible to ``torch.utils.flop_counter``).
+        proj_drop: dropout after the output projection (training only).
     """
 
-    def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True, fused_attn: bool = True):
+    def __init__(
+        self, dim: int, num_heads: int, qkv_bias: bool = True, fused_attn: bool = True, proj_drop: float = 0.0
+    ):
         super().__init__()
         check_heads(dim, num_heads)
         self.dim = dim
@@ -78,6 +79,7 @@ class MultiHeadSelfAttention(nn.Module):
         self.fused_attn = fused_attn
         self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
+        self.proj_drop = nn.Dropout(check_probability("proj_drop", proj_drop))
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, num_heads={self.num_heads}, fused_attn={self.fused_attn}"
@@ -85,9 +87,7 @@ class MultiHeadSelfAttention(nn.Module):
     def split_heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Project ``(B, n, C)`` tokens to queries, keys and values, each ``(B, h, n, C / h)``."""
         if x.dim() != 3 or x.shape[-1] != self.dim:
-            raise ValueError(
-                f"expected tokens of shape (B, n, {self.dim}) for dim={self.dim}, got {tuple(x.shape)}"
-            )
+            raise ValueError(f"expected tokens of shape (B, n, {self.dim}) for dim={self.dim}, got {tuple(x.shape)}")
         B, n, _ = x.shape
         qkv = self.qkv(x).view(B, n, 3, self.num_heads, self.head_dim)  # (B, n, 3, h, d)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # 3 x (B, h, n, d)
@@ -97,7 +97,7 @@ class MultiHeadSelfAttention(nn.Module):
         """Concatenate heads ``(B, h, n, d)`` back to ``(B, n, C)`` and apply the output projection."""
         B, _, n, _ = out.shape
         out = out.transpose(1, 2).reshape(B, n, self.dim)  # (B, n, C)
-        return self.proj(out)
+        return self.proj_drop(self.proj(out))
 
     def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         """Attention of every head, by the fused kernel or the explicit path."""

@@ -40,7 +40,7 @@ def _common_prefix(foreign: list[str], missing: set[str]) -> str | None:
     if not foreign or not missing:
         return None
     prefix = foreign[0].split(".", 1)[0] + "."
-    stripped = {k[len(prefix):] for k in foreign if k.startswith(prefix)}
+    stripped = {k[len(prefix) :] for k in foreign if k.startswith(prefix)}
     return prefix if missing <= stripped else None
 
 
@@ -60,8 +60,7 @@ def read_state_dict(src) -> dict[str, torch.Tensor]:
             ) from error
     if not isinstance(src, Mapping):
         raise CheckpointError(
-            f"expected a path, a state dict or an official checkpoint {{'model': state_dict}}, "
-            f"got {type(src).__name__}"
+            f"expected a path, a state dict or an official checkpoint {{'model': state_dict}}, got {type(src).__name__}"
         )
     if "model" in src and isinstance(src["model"], Mapping):
         src = src["model"]

@@ -24,6 +24,7 @@ import math
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from ._checks import check_pair, check_positive_int
 from .attention import MultiHeadSelfAttention
 from .swin import SwinTransformer
 
@@ -38,8 +39,13 @@ __all__ = [
 ]
 
 
+def _sizes(**sizes) -> list[int]:
+    return [check_positive_int(name, value) for name, value in sizes.items()]
+
+
 def msa_macs(h: int, w: int, C: int) -> int:
     """Omega(MSA) = 4hwC^2 + 2(hw)^2 C: global multi-head self-attention on an ``h x w`` map (Eq. 1)."""
+    h, w, C = _sizes(h=h, w=w, C=C)
     return 4 * h * w * C**2 + 2 * (h * w) ** 2 * C
 
 
@@ -48,6 +54,7 @@ def wmsa_macs(h: int, w: int, C: int, M: int) -> int:
 
     Exact when ``h`` and ``w`` are multiples of ``M``; a padded map costs ``wmsa_macs`` of its padded size.
     """
+    h, w, C, M = _sizes(h=h, w=w, C=C, M=M)
     return 4 * h * w * C**2 + 2 * M**2 * h * w * C
 
 
@@ -64,7 +71,9 @@ def block_macs(H: int, W: int, C: int, window_size: int, mlp_ratio: float = 4.0,
     return attention + mlp + layernorms
 
 
-def macs_by_part(model: SwinTransformer, img_size: int | tuple[int, int] | None = None, norms: bool = True) -> dict[str, int]:
+def macs_by_part(
+    model: SwinTransformer, img_size: int | tuple[int, int] | None = None, norms: bool = True
+) -> dict[str, int]:
     """MACs of a Swin model's parts for one image: ``patch_embed``, ``stage1`` .. ``stage4`` (each with the
     patch merging at its end, as in the official layout) and ``head`` (final LayerNorm and classifier).
 
@@ -73,9 +82,7 @@ def macs_by_part(model: SwinTransformer, img_size: int | tuple[int, int] | None 
         img_size: image side or ``(H, W)``; defaults to the size the model was built for.
         norms: count the LayerNorms (one MAC per element, as the official code does).
     """
-    if img_size is None:
-        img_size = model.img_size
-    H, W = (img_size, img_size) if isinstance(img_size, int) else img_size
+    H, W = check_pair("img_size", model.img_size if img_size is None else img_size)
     p, C = model.patch_size, model.embed_dim
     if H % p or W % p:
         raise ValueError(f"image size {H}x{W} is not divisible by the patch size {p}")
@@ -99,9 +106,10 @@ def macs_by_part(model: SwinTransformer, img_size: int | tuple[int, int] | None 
 def model_macs(model: SwinTransformer, img_size: int | tuple[int, int] | None = None, norms: bool = True) -> int:
     """Total MACs of a Swin model for one image, counted as the official ``flops()`` counts them.
 
-    ``model_macs(swin_t()) / 1e9`` rounds to the paper's 4.5 (Table 1). The official code counts the
-    final LayerNorm as ``8C * H * W / 2**4`` elements instead of ``8C * H/32 * W/32``; here it is the
-    real element count, which changes the total by less than 0.01%.
+    ``model_macs(swin_t()) / 1e9`` rounds to the paper's 4.5 (Table 1). For the final LayerNorm the
+    official code counts ``8C * (H/4) * (W/4) / 2**4`` elements (the patch map divided by 16) instead of
+    the ``8C * (H/32) * (W/32)`` it normalizes; here it is the real element count, which changes the
+    total by less than 0.01%.
     """
     return sum(macs_by_part(model, img_size, norms).values())
 

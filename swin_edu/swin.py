@@ -17,8 +17,9 @@ and so on), so ``model.state_dict()`` is already in the official layout.
 Inputs may have any height and width divisible by the patch size. As in the official detection
 backbone, a map whose sides are not multiples of the window is zero-padded after the block's first
 LayerNorm and cropped after attention, and the shifted-window mask is built on the padded map. As in
-the official classification code, a map not larger than the window is attended as one window of the
-map's size, without shift.
+the official classification code, a map whose shorter side is at most the window uses windows of that
+side, unshifted; a model built for images so small that a stage's map is smaller than the window
+builds that stage's blocks (and their bias tables) for the smaller window, as the official code does.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn as nn
 
-from ._checks import check_heads, check_map, check_positive_int, check_shift
+from ._checks import check_heads, check_map, check_pair, check_positive_int, check_probability, check_shift
 from .attention import MultiHeadSelfAttention
 from .vit import DropPath, Mlp, PatchEmbed
 from .windows import (
@@ -65,11 +66,19 @@ class WindowAttention(MultiHeadSelfAttention):
         dim: token width ``C``.
         num_heads: heads ``h``; must divide ``dim``.
         window_size: window side ``M``; the bias table has ``(2M - 1)^2`` rows.
-        qkv_bias, fused_attn: as in :class:`~swin_edu.attention.MultiHeadSelfAttention`.
+        qkv_bias, fused_attn, proj_drop: as in :class:`~swin_edu.attention.MultiHeadSelfAttention`.
     """
 
-    def __init__(self, dim: int, num_heads: int, window_size: int, qkv_bias: bool = True, fused_attn: bool = True):
-        super().__init__(dim, num_heads, qkv_bias=qkv_bias, fused_attn=fused_attn)
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        window_size: int,
+        qkv_bias: bool = True,
+        fused_attn: bool = True,
+        proj_drop: float = 0.0,
+    ):
+        super().__init__(dim, num_heads, qkv_bias=qkv_bias, fused_attn=fused_attn, proj_drop=proj_drop)
         self.window_size = check_positive_int("window_size", window_size)
         table = torch.empty((2 * window_size - 1) ** 2, num_heads)
         self.relative_position_bias_table = nn.Parameter(nn.init.trunc_normal_(table, std=0.02))
@@ -81,14 +90,13 @@ class WindowAttention(MultiHeadSelfAttention):
     def relative_position_bias(self, window_size: int | None = None) -> torch.Tensor:
         """The bias ``B`` for every head and (query, key) pair: ``(h, N, N)``.
 
-        A window smaller than the table's (``window_size < M``, on maps smaller than ``M``) uses the
-        rows of the offsets it can have: those of the top-left ``window_size x window_size`` corner.
-        (The official classification code would build a smaller table for such a stage instead; no
-        official model has one: at 224 with M=7 and at 384 with M=12 the smallest map equals M.)
+        A window smaller than the table's (``window_size < M``, used when a map smaller than the
+        window comes at run time) takes the rows of the offsets it can have: those of the top-left
+        ``window_size x window_size`` corner of the ``M x M`` window.
         """
         M = self.window_size
-        m = M if window_size is None else window_size
-        if not 1 <= m <= M:
+        m = M if window_size is None else check_positive_int("window_size", window_size)
+        if m > M:
             raise ValueError(f"window_size must be between 1 and the table's window {M}, got {m}")
         index = self.relative_position_index  # (M*M, M*M)
         if m < M:
@@ -98,6 +106,21 @@ class WindowAttention(MultiHeadSelfAttention):
         N = m * m
         bias = self.relative_position_bias_table[index.reshape(-1)]  # (N*N, h)
         return bias.view(N, N, self.num_heads).permute(2, 0, 1)  # (h, N, N)
+
+    @staticmethod
+    def check_mask(mask, n_windows: int, N: int) -> None:
+        """Raise a ``ValueError`` unless ``mask`` is an additive float mask ``(nW, N, N)`` that fits."""
+        if not isinstance(mask, torch.Tensor) or not mask.is_floating_point():
+            kind = mask.dtype if isinstance(mask, torch.Tensor) else type(mask).__name__
+            raise ValueError(
+                f"mask must be an additive float tensor (0 where a query may attend, -100 where not), as "
+                f"swin_edu.windows.shifted_window_mask makes it; got {kind}"
+            )
+        if mask.dim() != 3 or mask.shape[0] < 1 or tuple(mask.shape[1:]) != (N, N) or n_windows % mask.shape[0]:
+            raise ValueError(
+                f"mask must have shape (nW, {N}, {N}) for windows of {N} tokens, with nW the windows of one "
+                f"image dividing the {n_windows} windows given; got {tuple(mask.shape)}"
+            )
 
     def forward(
         self, windows: torch.Tensor, mask: torch.Tensor | None = None, window_size: int | None = None
@@ -117,9 +140,8 @@ class WindowAttention(MultiHeadSelfAttention):
         q, k, v = self.split_heads(windows)  # 3 x (B*nW, h, N, d)
         n_windows = windows.shape[0]
         if mask is not None:
+            self.check_mask(mask, n_windows, bias.shape[-1])
             nW = mask.shape[0]
-            if n_windows % nW:
-                raise ValueError(f"{n_windows} windows cannot be grouped into images of {nW} windows each")
             # window w of every image gets mask[w]: add the mask per window, then repeat per image
             bias = bias.unsqueeze(0) + mask.unsqueeze(1).to(bias.dtype)  # (nW, h, N, N)
             bias = bias.expand(n_windows // nW, -1, -1, -1, -1).reshape(n_windows, *bias.shape[1:])  # (B*nW, h, N, N)
@@ -146,10 +168,11 @@ class SwinBlock(nn.Module):
             the partition and back after, in every forward pass.
         input_resolution: the ``(H, W)`` this block is built for; if it is shifted, its attention mask
             is stored as the ``attn_mask`` buffer (as in the official checkpoints). Other sizes get their
-            mask computed when they come.
+            mask computed when they come. If this map is smaller than the window, the block is built
+            for windows of the map's shorter side without shift, as the official code does.
         mlp_ratio: MLP hidden width over ``dim``.
         qkv_bias, fused_attn: as in :class:`WindowAttention`.
-        drop: dropout in the MLP.
+        drop: dropout after the attention projection and in the MLP (training only).
         drop_path: stochastic depth probability of both residual branches.
     """
 
@@ -168,17 +191,25 @@ class SwinBlock(nn.Module):
     ):
         super().__init__()
         check_heads(dim, num_heads)
-        check_positive_int("window_size", window_size)
-        check_shift(window_size, shift_size)
+        window_size = check_positive_int("window_size", window_size)
+        shift_size = check_shift(window_size, shift_size)
+        if isinstance(mlp_ratio, bool) or not isinstance(mlp_ratio, (int, float)) or int(dim * mlp_ratio) < 1:
+            raise ValueError(f"mlp_ratio must be a positive number (Swin uses 4), got {mlp_ratio!r}")
+        if input_resolution is not None:
+            input_resolution = check_pair("input_resolution", input_resolution)
+            if min(input_resolution) < window_size:  # the official rule, applied when the block is built
+                window_size, shift_size = min(input_resolution), 0
         self.dim = dim
         self.window_size = window_size
         self.shift_size = shift_size
         self.input_resolution = input_resolution
         self.norm1 = nn.LayerNorm(dim)
-        self.attn = WindowAttention(dim, num_heads, window_size, qkv_bias=qkv_bias, fused_attn=fused_attn)
+        self.attn = WindowAttention(
+            dim, num_heads, window_size, qkv_bias=qkv_bias, fused_attn=fused_attn, proj_drop=drop
+        )
         self.drop_path = DropPath(drop_path)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio), drop=drop)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio), drop=check_probability("drop", drop))
 
         mask = None
         self._mask_size: tuple[int, int] | None = None
@@ -196,8 +227,8 @@ class SwinBlock(nn.Module):
     def window_and_shift(self, height: int, width: int) -> tuple[int, int]:
         """The window side and shift used on a ``height x width`` map.
 
-        A map not larger than the window is one window of the map's smaller side, and nothing is shifted
-        (the official rule); otherwise ``(M, shift_size)``.
+        If the map's shorter side is at most ``M``, windows of that side, unshifted (the official rule:
+        a square map is then one window); otherwise ``(M, shift_size)``.
         """
         if min(height, width) <= self.window_size:
             return min(height, width), 0
@@ -262,7 +293,7 @@ class SwinStage(nn.Module):
     """One stage (the official ``BasicLayer``): ``depth`` blocks alternating W-MSA and SW-MSA, then an
     optional :class:`PatchMerging`.
 
-    ``forward`` returns two maps: the stage's output (what a detector's FPN takes) and the input of
+    ``forward`` returns two maps: the stage's output (the feature map of this stride) and the input of
     the next stage (after merging; the same map if there is no merging).
     """
 
@@ -281,10 +312,11 @@ class SwinStage(nn.Module):
         fused_attn: bool = True,
     ):
         super().__init__()
-        check_positive_int("depth", depth)
-        rates = [float(drop_path)] * depth if isinstance(drop_path, (int, float)) else list(drop_path)
+        depth = check_positive_int("depth", depth)
+        rates = [drop_path] * depth if isinstance(drop_path, (int, float)) else list(drop_path)
         if len(rates) != depth:
-            raise ValueError(f"drop_path needs one rate per block ({depth}), got {len(rates)}")
+            raise ValueError(f"drop_path needs one rate per block ({depth}), got {drop_path!r}")
+        rates = [check_probability("drop_path", rate) for rate in rates]
         self.blocks = nn.ModuleList(
             SwinBlock(
                 dim,
@@ -308,21 +340,14 @@ class SwinStage(nn.Module):
         return x, (x if self.downsample is None else self.downsample(x))
 
 
-#: The paper's variants (Sec. 3.3), with the stochastic depth rates of the official ImageNet-1K configs.
+#: The paper's variants (Sec. 3.3), with the stochastic depth rates of the official configs (ImageNet-1K
+#: training for T, S and B; Swin-L, trained on ImageNet-22K only, takes that of its fine-tuning config).
 CONFIGS: dict[str, dict] = {
     "swin_t": dict(embed_dim=96, depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24), drop_path_rate=0.2),
     "swin_s": dict(embed_dim=96, depths=(2, 2, 18, 2), num_heads=(3, 6, 12, 24), drop_path_rate=0.3),
     "swin_b": dict(embed_dim=128, depths=(2, 2, 18, 2), num_heads=(4, 8, 16, 32), drop_path_rate=0.5),
     "swin_l": dict(embed_dim=192, depths=(2, 2, 18, 2), num_heads=(6, 12, 24, 48), drop_path_rate=0.2),
 }
-
-
-def _pair(value, name: str) -> tuple[int, int]:
-    if isinstance(value, int):
-        value = (value, value)
-    if len(value) != 2:
-        raise ValueError(f"{name} must be an int or a pair (height, width), got {value!r}")
-    return check_positive_int(f"{name}[0]", value[0]), check_positive_int(f"{name}[1]", value[1])
 
 
 class SwinTransformer(nn.Module):
@@ -364,14 +389,18 @@ class SwinTransformer(nn.Module):
         fused_attn: bool = True,
     ):
         super().__init__()
-        self.img_size = _pair(img_size, "img_size")
+        self.img_size = check_pair("img_size", img_size)
         self.patch_size = check_positive_int("patch_size", patch_size)
+        if not depths or len(depths) != len(num_heads):
+            raise ValueError(
+                f"depths and num_heads need one entry per stage (at least one), got {depths!r} and {num_heads!r}"
+            )
+        depths = [check_positive_int(f"depths[{i}]", d) for i, d in enumerate(depths)]
+        num_heads = [check_positive_int(f"num_heads[{i}]", h) for i, h in enumerate(num_heads)]
+        embed_dim = check_positive_int("embed_dim", embed_dim)
+        drop_path_rate = check_probability("drop_path_rate", drop_path_rate)
         if self.img_size[0] % patch_size or self.img_size[1] % patch_size:
             raise ValueError(f"img_size {self.img_size} must be divisible by patch_size={patch_size}")
-        if len(depths) != len(num_heads):
-            raise ValueError(
-                f"depths and num_heads need one entry per stage, got {len(depths)} and {len(num_heads)}"
-            )
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 0:
             raise ValueError(f"num_classes must be a non-negative integer (0: no head), got {num_classes!r}")
         for i, heads in enumerate(num_heads):
@@ -451,7 +480,9 @@ class SwinTransformer(nn.Module):
     def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The four stage maps as ``(B, C_i, H_i, W_i)``: strides 4, 8, 16, 32 and channels C, 2C, 4C, 8C,
         like ResNet's C2-C5, ready for FPN or U-Net. Each is a stage's output before patch merging
-        (and before the final LayerNorm); the tensors are channels-last in memory."""
+        (and before the final LayerNorm); the tensors are channels-last in memory. (The official
+        detection backbone adds a LayerNorm per stage, ``norm0``..``norm3``, before its FPN; those are
+        a detector's weights, not part of this classification model.)"""
         return [m.permute(0, 3, 1, 2) for m in self.stage_maps(x)]
 
     def forward_head(self, last_map: torch.Tensor) -> torch.Tensor:
@@ -468,7 +499,7 @@ def _build(name: str, img_size, window_size, num_classes, fused_attn, kwargs) ->
     config = dict(CONFIGS[name])
     config.update(kwargs)
     if window_size is None:
-        window_size = 12 if _pair(img_size, "img_size") == (384, 384) else 7
+        window_size = 12 if check_pair("img_size", img_size) == (384, 384) else 7
     return SwinTransformer(
         img_size=img_size, window_size=window_size, num_classes=num_classes, fused_attn=fused_attn, **config
     )

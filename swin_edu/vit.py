@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ._checks import check_positive_int
+from ._checks import check_positive_int, check_probability
 from .attention import MultiHeadSelfAttention
 
 __all__ = ["PatchEmbed", "Mlp", "drop_path", "DropPath", "TransformerBlock", "VisionTransformer"]
@@ -55,9 +55,20 @@ class PatchEmbed(nn.Module):
                 f"expected {self.in_chans} input channels in dimension 1 (B, {self.in_chans}, H, W), got "
                 f"shape {tuple(x.shape)}; images must be channels-first"
             )
+        if not x.is_floating_point():
+            raise ValueError(
+                f"expected floating-point images, got {x.dtype}; convert 8-bit images with x.float() / 255 "
+                f"(then normalize them as the model was trained)"
+            )
+        weight = self.proj.weight
+        if x.dtype != weight.dtype:
+            raise ValueError(
+                f"the images are {x.dtype} but the model's weights are {weight.dtype}: convert one to the other, "
+                f"e.g. x.to({weight.dtype}) or model.to({x.dtype})"
+            )
         H, W = x.shape[-2:]
         p = self.patch_size
-        if H % p or W % p:
+        if H < p or W < p or H % p or W % p:
             raise ValueError(
                 f"image size {H}x{W} is not divisible by the patch size {p}: height and width must be "
                 f"multiples of {p} (e.g. {max(p, H // p * p)}x{max(p, W // p * p)}); crop or pad the image"
@@ -114,9 +125,7 @@ class DropPath(nn.Module):
 
     def __init__(self, p: float = 0.0):
         super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"drop-path probability must be in [0, 1), got {p}")
-        self.p = p
+        self.p = check_probability("drop_path", p)
 
     def extra_repr(self) -> str:
         return f"p={self.p:.3f}"
@@ -128,8 +137,8 @@ class DropPath(nn.Module):
 class TransformerBlock(nn.Module):
     """Pre-norm Transformer encoder block on ``(B, n, C)`` tokens::
 
-        x = x + MSA(LN(x))
-        x = x + MLP(LN(x))
+    x = x + MSA(LN(x))
+    x = x + MLP(LN(x))
     """
 
     def __init__(

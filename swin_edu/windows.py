@@ -54,6 +54,12 @@ def _check_window_fits(height: int, width: int, window_size: int, what: str = "m
         )
 
 
+def _check_shift_amount(shift_size) -> int:
+    if shift_size == 0:
+        return 0
+    return check_positive_int("shift_size (a number of tokens)", shift_size)
+
+
 def window_partition(x: torch.Tensor, window_size: int) -> torch.Tensor:
     """Cut a map into non-overlapping windows.
 
@@ -86,11 +92,12 @@ def window_reverse(windows: torch.Tensor, window_size: int, height: int, width: 
         ``(B, H, W, C)``.
     """
     M = window_size
+    check_positive_int("height", height)
+    check_positive_int("width", width)
     _check_window_fits(height, width, M)
-    if windows.dim() != 4 or windows.shape[1] != M or windows.shape[2] != M:
-        raise ValueError(
-            f"windows must have shape (B * nW, {M}, {M}, C) for window_size={M}, got {tuple(windows.shape)}"
-        )
+    if not isinstance(windows, torch.Tensor) or windows.dim() != 4 or windows.shape[1] != M or windows.shape[2] != M:
+        shape = tuple(windows.shape) if isinstance(windows, torch.Tensor) else type(windows).__name__
+        raise ValueError(f"windows must be a tensor of shape (B * nW, {M}, {M}, C) for window_size={M}, got {shape}")
     n_windows = (height // M) * (width // M)
     if windows.shape[0] % n_windows:
         raise ValueError(
@@ -110,6 +117,7 @@ def cyclic_shift(x: torch.Tensor, shift_size: int) -> torch.Tensor:
     columns wrap around to the bottom and right.
     """
     check_map(x)
+    shift_size = _check_shift_amount(shift_size)
     if shift_size == 0:
         return x
     return torch.roll(x, shifts=(-shift_size, -shift_size), dims=(1, 2))
@@ -118,6 +126,7 @@ def cyclic_shift(x: torch.Tensor, shift_size: int) -> torch.Tensor:
 def reverse_cyclic_shift(x: torch.Tensor, shift_size: int) -> torch.Tensor:
     """Undo :func:`cyclic_shift`: roll down and right by ``shift_size``."""
     check_map(x)
+    shift_size = _check_shift_amount(shift_size)
     if shift_size == 0:
         return x
     return torch.roll(x, shifts=(shift_size, shift_size), dims=(1, 2))

@@ -69,12 +69,16 @@ def test_foreign_missing_and_misshaped_keys_are_listed_together(tiny):
 def test_masks_from_another_geometry_are_refused(tiny):
     state = to_official(tiny)["model"]
     state["layers.0.blocks.1.attn_mask"] = torch.zeros_like(state["layers.0.blocks.1.attn_mask"])
-    with pytest.raises(CheckpointError, match=r"another window size or resolution \(1\):\n    layers.0.blocks.1.attn_mask"):
+    with pytest.raises(
+        CheckpointError, match=r"another window size or resolution \(1\):\n    layers.0.blocks.1.attn_mask"
+    ):
         load_official(swin_edu.swin_t(), state)
 
 
 def test_a_checkpoint_for_another_resolution_names_the_masks(tiny):
-    with pytest.raises(CheckpointError, match=r"layers.0.blocks.1.attn_mask: checkpoint \(64, 49, 49\), model \(64, 144, 144\)"):
+    with pytest.raises(
+        CheckpointError, match=r"layers.0.blocks.1.attn_mask: checkpoint \(64, 49, 49\), model \(64, 144, 144\)"
+    ):
         load_official(swin_edu.swin_t(img_size=384), to_official(tiny))
 
 
@@ -100,7 +104,9 @@ def test_a_wrapping_prefix_is_recognised(tiny):
 
 
 def test_geometry_buffers_may_be_left_out(tiny):
-    state = {k: v for k, v in to_official(tiny)["model"].items() if not k.endswith(("attn_mask", "relative_position_index"))}
+    state = {
+        k: v for k, v in to_official(tiny)["model"].items() if not k.endswith(("attn_mask", "relative_position_index"))
+    }
     fresh = load_official(swin_edu.swin_t().eval(), state)
     x = torch.randn(1, 3, 224, 224)
     with torch.no_grad():

@@ -3,12 +3,13 @@ which converts and runs the official Microsoft checkpoints), weight for weight a
 
 import pytest
 import torch
+from helpers import randomize_
+from hf_reference import hf_swin_like
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import swin_edu
 from swin_edu.swin import SwinTransformer
-from hf_reference import hf_swin_like
 
 
 @pytest.mark.parametrize(
@@ -22,7 +23,7 @@ from hf_reference import hf_swin_like
     ],
 )
 def test_logits_equal_the_reference(builder, img_size, input_size):
-    model = getattr(swin_edu, builder)(img_size=img_size).eval()
+    model = randomize_(getattr(swin_edu, builder)(img_size=img_size).eval())
     reference = hf_swin_like(model, input_size)
     x = torch.randn(2, 3, *input_size)
     with torch.no_grad():
@@ -47,9 +48,16 @@ def test_small_swins_equal_the_reference_at_any_size(H, W, window):
         last_side = (last_side + 1) // 2
     assume(last_side >= window)
     model = SwinTransformer(
-        img_size=(H, W), patch_size=2, embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4),
-        window_size=window, num_classes=7, drop_path_rate=0.0,
+        img_size=(H, W),
+        patch_size=2,
+        embed_dim=16,
+        depths=(2, 2, 2, 2),
+        num_heads=(1, 2, 2, 4),
+        window_size=window,
+        num_classes=7,
+        drop_path_rate=0.0,
     ).eval()
+    randomize_(model)
     reference = hf_swin_like(model, (H, W))
     x = torch.randn(1, 3, H, W)
     with torch.no_grad():

@@ -126,3 +126,20 @@ def test_pad_to_window():
 def test_bad_geometry_is_explained(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: window_reverse(torch.randn(4, 2, 2, 1), 2, -4, 4), r"height must be a positive integer, got -4"),
+        (lambda: window_reverse(torch.randn(4, 2, 2, 1), 2, 4, 4.0), r"width must be a positive integer, got 4.0"),
+        (lambda: window_reverse([[1]], 2, 4, 4), r"windows must be a tensor.*got list"),
+        (
+            lambda: cyclic_shift(torch.randn(1, 4, 4, 1), 1.5),
+            r"shift_size \(a number of tokens\) must be a positive integer",
+        ),
+    ],
+)
+def test_bad_arguments_are_explained(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
