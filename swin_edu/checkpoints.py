@@ -101,7 +101,7 @@ def load_official(model: nn.Module, src) -> nn.Module:
         if k in expected
         and k.rsplit(".", 1)[-1] in GEOMETRY_BUFFERS
         and state[k].shape == expected[k].shape
-        and not torch.equal(state[k].to(expected[k].dtype), expected[k].cpu())
+        and not torch.equal(state[k].cpu().to(expected[k].dtype), expected[k].cpu())
     )
     if foreign or missing or wrong_shape or wrong_geometry:
         sections = []

@@ -39,16 +39,16 @@ __all__ = [
 MASK_VALUE = -100.0
 
 
-def _check_window_fits(height: int, width: int, window_size: int, what: str = "map") -> None:
+def _check_window_fits(height: int, width: int, window_size: int) -> None:
     check_positive_int("window_size", window_size)
     if window_size > min(height, width):
         raise ValueError(
-            f"window_size={window_size} is larger than the {height}x{width} {what}; "
+            f"window_size={window_size} is larger than the {height}x{width} map; "
             f"the window must fit inside the map (at most {min(height, width)})"
         )
     if height % window_size or width % window_size:
         raise ValueError(
-            f"a {height}x{width} {what} cannot be cut into {window_size}x{window_size} windows: "
+            f"a {height}x{width} map cannot be cut into {window_size}x{window_size} windows: "
             f"height and width must be multiples of window_size "
             f"(pad first, e.g. with swin_edu.windows.pad_to_window)"
         )
@@ -75,7 +75,7 @@ def window_partition(x: torch.Tensor, window_size: int) -> torch.Tensor:
     B, H, W, C = x.shape
     M = window_size
     _check_window_fits(H, W, M)
-    x = x.view(B, H // M, M, W // M, M, C)  # (B, H/M, M, W/M, M, C)
+    x = x.reshape(B, H // M, M, W // M, M, C)  # (B, H/M, M, W/M, M, C), a view when x is contiguous
     x = x.permute(0, 1, 3, 2, 4, 5)  # (B, H/M, W/M, M, M, C)
     return x.reshape(-1, M, M, C)  # (B * nW, M, M, C)
 
@@ -105,7 +105,7 @@ def window_reverse(windows: torch.Tensor, window_size: int, height: int, width: 
             f"were given; their number must be a multiple of {n_windows} (one set per image)"
         )
     C = windows.shape[-1]
-    x = windows.view(-1, height // M, width // M, M, M, C)  # (B, H/M, W/M, M, M, C)
+    x = windows.reshape(-1, height // M, width // M, M, M, C)  # (B, H/M, W/M, M, M, C)
     x = x.permute(0, 1, 3, 2, 4, 5)  # (B, H/M, M, W/M, M, C)
     return x.reshape(-1, height, width, C)  # (B, H, W, C)
 
