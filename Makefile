@@ -8,12 +8,13 @@ STAMP := $(VENV)/.installed-stamp
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 
-.PHONY: help venv lab test test-fast notebooks bench lock clean
+.PHONY: help venv lab test notebooks figures bench lock clean
 
 help:
 	@echo "make lab        open the course in JupyterLab (sets up $(VENV) first if needed)"
 	@echo "make test       run the unit tests and every notebook under nbval"
 	@echo "make notebooks  re-execute every notebook in place, storing its outputs"
+	@echo "make figures    redraw the still pictures in figures/ from swin_edu.viz"
 	@echo "make bench      print the speed benchmarks"
 	@echo "make lock       re-resolve the newest versions into constraints.txt"
 
@@ -38,8 +39,12 @@ notebooks: $(STAMP)
 		$(BIN)/jupyter nbconvert --to notebook --execute --inplace --NotebookClient.record_timing=False "$$nb" || exit 1; \
 	done
 
+figures: $(STAMP)
+	$(BIN)/python -m swin_edu.viz figures
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_swin.py
+	$(BIN)/python benchmarks/bench_explorers.py
 
 lock:
 	rm -rf .venv-lock

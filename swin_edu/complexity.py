@@ -36,6 +36,8 @@ __all__ = [
     "macs_by_part",
     "counted_macs",
     "explicit_attention",
+    "stage_summary",
+    "resnet50_stages",
 ]
 
 
@@ -112,6 +114,52 @@ def model_macs(model: SwinTransformer, img_size: int | tuple[int, int] | None = 
     total by less than 0.01%.
     """
     return sum(macs_by_part(model, img_size, norms).values())
+
+
+def stage_summary(model: SwinTransformer, img_size: int | tuple[int, int] | None = None) -> list[dict]:
+    """Per stage of a Swin model, for one image: the shapes and costs of the hierarchy (Fig. 3a).
+
+    Returns one dict per stage with ``stage`` (1..4), ``stride`` (pixels per token), ``height``,
+    ``width``, ``channels``, ``window`` (the side really used, see
+    :func:`~swin_edu.windows.effective_window`), ``windows`` (their number, on the padded map),
+    ``blocks`` and ``macs`` (as :func:`macs_by_part` counts them, patch merging included).
+    """
+    H, W = check_pair("img_size", model.img_size if img_size is None else img_size)
+    macs = macs_by_part(model, (H, W))  # also checks the size against the patch size
+    H, W = H // model.patch_size, W // model.patch_size
+    rows = []
+    for i, layer in enumerate(model.layers):
+        m, _ = layer.blocks[0].window_and_shift(H, W)
+        rows.append(
+            dict(
+                stage=i + 1,
+                stride=model.patch_size * 2**i,
+                height=H,
+                width=W,
+                channels=model.embed_dim * 2**i,
+                window=m,
+                windows=math.ceil(H / m) * math.ceil(W / m),
+                blocks=len(layer.blocks),
+                macs=macs[f"stage{i + 1}"],
+            )
+        )
+        H, W = math.ceil(H / 2), math.ceil(W / 2)
+    return rows
+
+
+def resnet50_stages(img_size: int | tuple[int, int] = 224) -> list[dict]:
+    """ResNet-50's four stages (conv2_x .. conv5_x, He et al. 2016, Table 1) for comparison with Swin's.
+
+    Strides 4, 8, 16, 32 and 256, 512, 1024, 2048 channels; every stride-2 step (the 7x7 stem, the max
+    pool and the first block of stages 3-5) rounds an odd side up, so a side ``H`` becomes
+    ``ceil(H / stride)``.
+    """
+    H, W = check_pair("img_size", img_size)
+    rows = []
+    for i, channels in enumerate((256, 512, 1024, 2048)):
+        stride = 4 * 2**i
+        rows.append(dict(stage=i + 1, stride=stride, height=-(-H // stride), width=-(-W // stride), channels=channels))
+    return rows
 
 
 @contextlib.contextmanager

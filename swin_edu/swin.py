@@ -34,6 +34,7 @@ from .attention import MultiHeadSelfAttention
 from .vit import DropPath, Mlp, PatchEmbed
 from .windows import (
     cyclic_shift,
+    effective_window,
     pad_to_window,
     relative_position_index,
     reverse_cyclic_shift,
@@ -230,9 +231,7 @@ class SwinBlock(nn.Module):
         If the map's shorter side is at most ``M``, windows of that side, unshifted (the official rule:
         a square map is then one window); otherwise ``(M, shift_size)``.
         """
-        if min(height, width) <= self.window_size:
-            return min(height, width), 0
-        return self.window_size, self.shift_size
+        return effective_window(height, width, self.window_size, self.shift_size)
 
     def attention_mask(self, height: int, width: int, window_size: int, shift_size: int) -> torch.Tensor | None:
         """The ``(nW, N, N)`` SW-MSA mask for a padded ``height x width`` map, or None without shift."""

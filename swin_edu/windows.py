@@ -14,6 +14,10 @@ channels-last, ``(B, H, W, C)``, as in the official code, and a window of side `
 * :func:`relative_position_index` maps each (query, key) pair of a window to its row in the
   ``(2M-1)^2`` relative position bias table (Eq. 4).
 * :func:`pad_to_window` zero-pads a map whose sides are not multiples of ``M``.
+* :func:`effective_window` is the rule for maps no larger than a window (one window, no shift).
+* :func:`shifted_partition` is the naive shifted partition (Fig. 2, right) that the cyclic shift
+  replaces, and :func:`receptive_field` follows how far a token's information travels through a
+  stack of (shifted) window attention blocks; both are here for the course's pictures and checks.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_map, check_positive_int, check_shift
+from ._checks import _as_int, check_map, check_positive_int, check_shift
 
 __all__ = [
     "window_partition",
@@ -32,6 +36,9 @@ __all__ = [
     "shifted_window_mask",
     "relative_position_index",
     "pad_to_window",
+    "effective_window",
+    "shifted_partition",
+    "receptive_field",
     "MASK_VALUE",
 ]
 
@@ -213,3 +220,100 @@ def pad_to_window(x: torch.Tensor, window_size: int) -> torch.Tensor:
     if pad_bottom == 0 and pad_right == 0:
         return x
     return F.pad(x, (0, 0, 0, pad_right, 0, pad_bottom))  # pads C, then W, then H
+
+
+def effective_window(height: int, width: int, window_size: int, shift_size: int) -> tuple[int, int]:
+    """The window side and shift that a Swin block really uses on a ``height x width`` map.
+
+    The official rule: if the map's shorter side is at most ``window_size``, the window shrinks to that
+    side and the shift is 0 (a square map is then one window, and there is nothing to shift);
+    otherwise ``(window_size, shift_size)``. A side that is not a multiple of the window is padded
+    (:func:`pad_to_window`).
+    """
+    height = check_positive_int("height", height)
+    width = check_positive_int("width", width)
+    window_size = check_positive_int("window_size", window_size)
+    shift_size = check_shift(window_size, shift_size)
+    if min(height, width) <= window_size:
+        return min(height, width), 0
+    return window_size, shift_size
+
+
+def _axis_pieces(length: int, window_size: int, shift_size: int) -> torch.Tensor:
+    """Which piece of the naive shifted partition each position along one axis falls in."""
+    offset = (window_size - shift_size) % window_size  # the first piece is M - s long (M when s = 0)
+    return (torch.arange(length) + offset) // window_size
+
+
+def shifted_partition(height: int, width: int, window_size: int, shift_size: int) -> torch.Tensor:
+    """The naive shifted partition of an (unrolled) ``height x width`` map: Fig. 2, right.
+
+    The regular grid of ``M x M`` windows is displaced by ``shift_size`` tokens down and right, so
+    windows start at rows and columns ``s, s + M, ...``; the pieces cut off at the borders become
+    windows of their own, smaller than ``M x M``. For ``s > 0`` an ``8 x 8`` map with ``M = 4`` thus
+    needs 3 x 3 = 9 windows instead of 4. The cyclic shift (:func:`cyclic_shift` plus
+    :func:`shifted_window_mask`) computes the same attention with the regular number of windows.
+
+    Returns:
+        ``(H, W)`` long tensor: the index of each token's window, numbered row by row.
+    """
+    height = check_positive_int("height", height)
+    width = check_positive_int("width", width)
+    window_size = check_positive_int("window_size", window_size)
+    shift_size = check_shift(window_size, shift_size)
+    rows = _axis_pieces(height, window_size, shift_size)  # (H,)
+    cols = _axis_pieces(width, window_size, shift_size)  # (W,)
+    n_cols = int(cols[-1]) + 1
+    return rows[:, None] * n_cols + cols[None, :]  # (H, W)
+
+
+def receptive_field(
+    height: int, width: int, window_size: int, source: tuple[int, int], blocks: int, shift: bool = True
+) -> torch.Tensor:
+    """After how many blocks each token of a map has received information from ``source``.
+
+    Follows a stack of Swin blocks on a ``height x width`` map, built from the real geometry: blocks
+    1, 3, 5, ... use regular windows (W-MSA); with ``shift`` on, blocks 2, 4, ... roll the map and use
+    :func:`shifted_window_mask` (SW-MSA), as in :class:`~swin_edu.swin.SwinBlock`, padding and the
+    rule of :func:`effective_window` included. In one block a token receives from every token it
+    attends to, that is every token of its window that the mask lets through; the MLP works token
+    by token and spreads nothing.
+
+    Args:
+        source: ``(row, col)`` of the token whose information is followed.
+        blocks: number of blocks ``k >= 0``.
+        shift: alternate W-MSA and SW-MSA (Swin) or use W-MSA in every block.
+
+    Returns:
+        ``(H, W)`` long tensor: 0 at the source, ``b`` where the information first arrives after block
+        ``b``, and -1 where it has not arrived after ``blocks`` blocks.
+    """
+    height = check_positive_int("height", height)
+    width = check_positive_int("width", width)
+    window_size = check_positive_int("window_size", window_size)
+    if _as_int(blocks) is None or blocks < 0:
+        raise ValueError(f"blocks must be a non-negative integer, got {blocks!r}")
+    row, col = source
+    if not (0 <= row < height and 0 <= col < width):
+        raise ValueError(
+            f"source {tuple(source)} lies outside the {height}x{width} map (rows 0..{height - 1}, "
+            f"columns 0..{width - 1})"
+        )
+    first = torch.full((height, width), -1, dtype=torch.long)
+    first[row, col] = 0
+    for b in range(1, blocks + 1):
+        shifted = shift and b % 2 == 0
+        m, s = effective_window(height, width, window_size, window_size // 2 if shifted else 0)
+        reached = (first >= 0).float()[None, :, :, None]  # (1, H, W, 1)
+        reached = cyclic_shift(pad_to_window(reached, m), s)  # (1, Hp, Wp, 1), padding never reached
+        Hp, Wp = reached.shape[1], reached.shape[2]
+        windows = window_partition(reached, m).reshape(-1, m * m, 1)  # (nW, N, 1)
+        if s > 0:
+            sees = (shifted_window_mask(Hp, Wp, m, s) == 0).float()  # (nW, N, N): query i may attend to key j
+        else:
+            sees = torch.ones(windows.shape[0], m * m, m * m)
+        received = (sees @ windows) > 0  # (nW, N, 1): some key of the query's view is reached
+        received = window_reverse(received.reshape(-1, m, m, 1).float(), m, Hp, Wp)  # (1, Hp, Wp, 1)
+        received = reverse_cyclic_shift(received, s)[0, :height, :width, 0] > 0  # (H, W)
+        first[received & (first < 0)] = b
+    return first

@@ -5,10 +5,13 @@ from hypothesis import strategies as st
 
 from swin_edu.windows import (
     cyclic_shift,
+    effective_window,
     pad_to_window,
+    receptive_field,
     region_labels,
     relative_position_index,
     reverse_cyclic_shift,
+    shifted_partition,
     shifted_window_mask,
     window_partition,
     window_reverse,
@@ -141,5 +144,103 @@ def test_bad_geometry_is_explained(call, message):
     ],
 )
 def test_bad_arguments_are_explained(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_shifted_partition_of_the_papers_figure():
+    ids = shifted_partition(8, 8, 4, 2)
+    assert int(ids.max()) + 1 == 9  # Fig. 2: 2x2 windows become 3x3
+    assert ids[:2, :2].unique().tolist() == [0]  # the 2x2 piece cut off at the top left
+    assert ids[2:6, 2:6].unique().tolist() == [4]  # the one whole 4x4 window in the middle
+
+    # without shift it is the regular partition, numbered in window_partition's order
+    tokens = window_partition(torch.arange(96).view(1, 8, 12, 1), 4).reshape(6, 16)  # (nW, N) token numbers
+    ids = shifted_partition(8, 12, 4, 0).flatten()
+    for k in range(6):
+        assert (ids[tokens[k]] == k).all()
+
+
+@given(st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.data())
+def test_cyclic_shift_with_regions_is_the_naive_shifted_partition(M, rows, cols, data):
+    """Two tokens attend to each other in SW-MSA (same window of the rolled map, same region) exactly when
+    the naive shifted partition puts them in one window."""
+    s = data.draw(st.integers(0, M - 1))
+    H, W = rows * M, cols * M
+    naive = shifted_partition(H, W, M, s)  # (H, W) in original coordinates
+    rolled_naive = cyclic_shift(naive[None, :, :, None], s)  # the same ids, moved with their tokens
+    window = window_partition(rolled_naive, M).reshape(-1, M * M)  # (nW, N) naive id of each token
+    mask = shifted_window_mask(H, W, M, s)  # (nW, N, N)
+    same_naive_window = window[:, :, None] == window[:, None, :]
+    assert torch.equal(mask == 0, same_naive_window)
+
+
+def test_effective_window():
+    assert effective_window(56, 56, 7, 3) == (7, 3)
+    assert effective_window(7, 7, 7, 3) == (7, 0)  # one window: nothing to shift
+    assert effective_window(4, 9, 7, 3) == (4, 0)
+    with pytest.raises(ValueError, match="shift_size must be an integer with 0 <= shift_size < window_size=7"):
+        effective_window(56, 56, 7, 7)
+
+
+def test_receptive_field_of_one_block_is_the_window():
+    first = receptive_field(12, 12, 4, (5, 6), blocks=1)
+    window = first[4:8, 4:8]
+    assert (window >= 0).all() and int((first >= 0).sum()) == 16
+    assert first[5, 6] == 0 and int((first == 1).sum()) == 15
+
+
+def test_receptive_field_without_shift_stays_in_its_window():
+    without = receptive_field(16, 16, 4, (5, 6), blocks=10, shift=False)
+    assert torch.equal(without, receptive_field(16, 16, 4, (5, 6), blocks=1, shift=False))
+    assert int((receptive_field(16, 16, 4, (5, 6), blocks=5, shift=True) >= 0).sum()) == 256
+
+
+def _reached_by_autograd(H, W, M, source, blocks, shift):
+    """Tokens whose output changes with the source's input, through real SwinBlocks (forward-mode AD)."""
+    from swin_edu.swin import SwinBlock
+    from tests.helpers import randomize_
+
+    torch.manual_seed(0)
+    stack = torch.nn.Sequential(
+        *[
+            SwinBlock(
+                8, 2, M, shift_size=M // 2 if shift and b % 2 == 1 else 0, input_resolution=(H, W), fused_attn=False
+            )
+            for b in range(blocks)
+        ]
+    )
+    randomize_(stack).double()
+    x = torch.randn(1, H, W, 8, dtype=torch.float64)
+    tangent = torch.zeros_like(x)
+    tangent[0, source[0], source[1]] = torch.randn(8, dtype=torch.float64)
+    _, change = torch.func.jvp(stack, (x,), (tangent,))
+    size = change.abs().amax(-1)[0]  # (H, W)
+    return size > 1e-20 * size.max()  # masked pairs leak e^-100 ~ 4e-44 of a weight, nothing more
+
+
+@pytest.mark.parametrize(
+    "H, W, M, source, blocks, shift",
+    [
+        (12, 12, 4, (5, 6), 2, True),
+        (12, 12, 4, (5, 6), 3, False),
+        (10, 13, 4, (9, 12), 3, True),
+        (14, 14, 7, (0, 13), 2, True),
+    ],
+)
+def test_receptive_field_equals_what_real_blocks_compute(H, W, M, source, blocks, shift):
+    expected = _reached_by_autograd(H, W, M, source, blocks, shift)
+    assert torch.equal(receptive_field(H, W, M, source, blocks, shift) >= 0, expected)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: receptive_field(8, 8, 4, (8, 0), 1), r"source \(8, 0\) lies outside the 8x8 map"),
+        (lambda: receptive_field(8, 8, 4, (0, 0), -1), "blocks must be a non-negative integer"),
+        (lambda: shifted_partition(8, 8, 4, 4), "shift_size must be an integer with 0 <= shift_size < window_size=4"),
+    ],
+)
+def test_bad_receptive_field_arguments_are_explained(call, message):
     with pytest.raises(ValueError, match=message):
         call()
