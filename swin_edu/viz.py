@@ -160,6 +160,14 @@ def _label_tokens(ax, labels, fmt=str, fontsize=7):
         ax.text(c, r, fmt(value), ha="center", va="center", fontsize=fontsize)
 
 
+def _label_pieces(ax, ids, fmt=str, fontsize=8):
+    """Write ``fmt(i)`` once at the centre of the tokens where the (H, W) array ``ids`` equals ``i``."""
+    ids = np.asarray(ids)
+    for i in np.unique(ids):
+        rows, cols = np.nonzero(ids == i)
+        ax.text(cols.mean(), rows.mean(), fmt(i), ha="center", va="center", fontsize=fontsize, weight="bold")
+
+
 def _window_ids(Hp: int, Wp: int, m: int) -> torch.Tensor:
     """Number of each token's window in the regular partition of a padded map, row by row."""
     return shifted_partition(Hp, Wp, m, 0)
@@ -203,7 +211,6 @@ def shift_figure(height: int = 8, width: int = 8, window_size: int = 4, shift_si
     rolled_padded = cyclic_shift(torch.from_numpy(padded)[None, :, :, None], s)[0, :, :, 0].numpy()
     labels = region_labels(Hp, Wp, m, s)
     n_naive = int(naive.max()) + 1
-    small = Hp * Wp <= 100
 
     fig, (a, b, c) = _figure(11, 4.1, 3)
     _tokens(
@@ -222,11 +229,9 @@ def shift_figure(height: int = 8, width: int = 8, window_size: int = 4, shift_si
     )
     _borders(c, regular)
     _borders(c, labels, color="0.35", linewidth=0.8, linestyle="dashed")
-    for i in range(n_naive if n_naive <= 64 else 0):  # one letter per naive window, at its centre
-        rows, cols = np.nonzero(naive.numpy() == i)
-        b.text(cols.mean(), rows.mean(), _letter(i), ha="center", va="center", fontsize=8, weight="bold")
-    if small:  # where each token of the rolled map comes from
-        _label_tokens(c, rolled_naive, _letter)
+    if n_naive <= 64:  # each naive window lettered, before and after the roll (it stays in one piece)
+        _label_pieces(b, naive, _letter)
+        _label_pieces(c, rolled_naive, _letter)
     for ax, pad in ((a, padded), (b, padded), (c, rolled_padded)):
         _shade_padding(ax, pad)
     fig.suptitle(
@@ -263,8 +268,7 @@ def mask_figure(
     _borders(a, _window_ids(Hp, Wp, m), linewidth=1.2)
     a.add_patch(Rectangle((col * m - 0.5, row * m - 0.5), m, m, fill=False, edgecolor="red", linewidth=3))
     _tokens(b, inside, REGION_COLORS, 0, 8, f"its {m}x{m} tokens by region label\n(token t = row * {m} + col)")
-    if m <= 8:
-        _label_tokens(b, inside, fontsize=8)
+    _label_pieces(b, inside, fontsize=11)
     c.imshow(mask.numpy(), cmap=ListedColormap(["0.15", "white"]), vmin=-100, vmax=0, interpolation="nearest")
     for k in range(m, N, m):  # group queries and keys by the window row they sit in
         c.axhline(k - 0.5, color="tab:blue", linewidth=0.5)
@@ -348,8 +352,8 @@ def relative_position_figure(window_size: int = 4, query: tuple[int, int] = (1, 
         side * side - 1,
         f"window {M}x{M}: table row of each key\nfor the query at (row {qy}, col {qx})",
     )
-    if M <= 8:
-        _label_tokens(a, row, fontsize=7 if M <= 5 else 5)
+    if M <= 5:  # larger windows: the colour says it
+        _label_tokens(a, row, fontsize=7)
     a.add_patch(Circle((qx, qy), 0.45, fill=False, edgecolor="red", linewidth=2))
     grid = (bias_table if has_bias else torch.arange(side * side)).reshape(side, side)
     extent = (-(M - 1) - 0.5, M - 1 + 0.5, M - 1 + 0.5, -(M - 1) - 0.5)
@@ -460,7 +464,7 @@ def hierarchy_figure(variant: str = "swin_t", img_size: int | tuple[int, int] = 
             size = max(r["height"], r["width"]) / top
             b.add_patch(
                 Rectangle(
-                    (column * 2.2 - size / 2, y - size / 2),
+                    (column * 2.7 - size / 2, y - size / 2),
                     size,
                     size,
                     color="tab:blue" if column == 0 else "tab:orange",
@@ -468,14 +472,14 @@ def hierarchy_figure(variant: str = "swin_t", img_size: int | tuple[int, int] = 
                 )
             )
             b.text(
-                column * 2.2 + 0.6,
+                column * 2.7 + 0.6,
                 y,
                 f"1/{r['stride']}: {r['height']}x{r['width']}x{r['channels']}",
                 va="center",
                 fontsize=8,
             )
-        b.text(column * 2.2, 0.75, name, ha="center", fontsize=9, weight="bold")
-    b.set_xlim(-0.7, 4.4)
+        b.text(column * 2.7, 0.75, name, ha="center", fontsize=9, weight="bold")
+    b.set_xlim(-0.7, 4.9)
     b.set_ylim(-4.3, 1.0)
     b.set_aspect("equal")
     b.axis("off")

@@ -126,6 +126,14 @@ class Explorer(widgets.VBox):
         self.image.value = png
 
 
+def _table(header: list, rows: list[list]) -> str:
+    """A small HTML table, numbers right-aligned."""
+    cell = "<{tag} style='padding: 1px 10px; text-align: right'>{value}</{tag}>"
+    lines = ["".join(cell.format(tag="th", value=h) for h in header)]
+    lines += ["".join(cell.format(tag="td", value=html.escape(str(v))) for v in row) for row in rows]
+    return "<table style='border-collapse: collapse'>" + "".join(f"<tr>{line}</tr>" for line in lines) + "</table>"
+
+
 def _note(geometry: dict) -> str:
     return f"<br><i>{html.escape(geometry['note'])}.</i>" if geometry["note"] else ""
 
@@ -195,7 +203,7 @@ class MaskExplorer(Explorer):
         window = g["n_windows"] - 1 if window is None else window
         super().__init__(
             dict(
-                preset=widgets.ToggleButtons(options=list(self.PRESETS), value=None, style=_STYLE),
+                preset=widgets.ToggleButtons(options=list(self.PRESETS), value=None, style={"button_width": "auto"}),
                 height=_slider("height H", height, 1, 64),
                 width=_slider("width W", width, 1, 64),
                 window_size=_slider("window M", window_size, 1, 12),
@@ -449,15 +457,13 @@ class HierarchyExplorer(Explorer):
         resnet = complexity.resnet50_stages(img_size)
         macs = complexity.macs_by_part(model, img_size)
         data = dict(stages=stages, resnet=resnet, macs=macs)
-        cells = "".join(
-            f"<tr><td>{s['stage']}</td><td>1/{s['stride']}</td><td>{s['height']}x{s['width']}</td>"
-            f"<td>{s['channels']}</td><td>{s['blocks']}</td><td>{s['window']}</td><td>{s['windows']}</td>"
-            f"<td>{s['macs'] / 1e9:.2f}</td><td>{r['height']}x{r['width']}x{r['channels']}</td></tr>"
+        header = ["stage", "stride", "H x W", "C", "blocks", "M", "windows", "GMACs", "ResNet-50 H x W x C"]
+        rows = [
+            [s["stage"], f"1/{s['stride']}", f"{s['height']}x{s['width']}", s["channels"], s["blocks"], s["window"],
+             s["windows"], f"{s['macs'] / 1e9:.2f}", f"{r['height']}x{r['width']}x{r['channels']}"]
             for s, r in zip(stages, resnet)
-        )
+        ]  # fmt: skip
         caption = (
-            "<table><tr><th>stage</th><th>stride</th><th>H x W</th><th>C</th><th>blocks</th><th>M</th>"
-            "<th>windows</th><th>GMACs</th><th>ResNet-50</th></tr>"
-            f"{cells}</table>Total {sum(macs.values()) / 1e9:.2f} GMACs for a {img_size}x{img_size} image."
+            _table(header, rows) + f"Total {sum(macs.values()) / 1e9:.2f} GMACs for a {img_size}x{img_size} image."
         )
         return viz.hierarchy_figure(variant, img_size, window_size), data, caption

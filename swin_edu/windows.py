@@ -241,7 +241,7 @@ def effective_window(height: int, width: int, window_size: int, shift_size: int)
 
 def _axis_pieces(length: int, window_size: int, shift_size: int) -> torch.Tensor:
     """Which piece of the naive shifted partition each position along one axis falls in."""
-    offset = (window_size - shift_size) % window_size  # the first piece is M - s long (M when s = 0)
+    offset = (window_size - shift_size) % window_size  # the first piece is s long (a whole M when s = 0)
     return (torch.arange(length) + offset) // window_size
 
 
