@@ -198,7 +198,10 @@ class SwinBlock(nn.Module):
             raise ValueError(f"mlp_ratio must be a positive number (Swin uses 4), got {mlp_ratio!r}")
         if input_resolution is not None:
             input_resolution = check_pair("input_resolution", input_resolution)
-            if min(input_resolution) < window_size:  # the official rule, applied when the block is built
+            # Only a map smaller than the window needs a smaller window (and bias table) at build time. A map
+            # of exactly one window keeps its nominal shift_size, which larger inputs use; on that map itself
+            # window_and_shift() gives shift 0, so nothing rolls (and no mask is stored), as in the official code.
+            if min(input_resolution) < window_size:
                 window_size, shift_size = min(input_resolution), 0
         self.dim = dim
         self.window_size = window_size

@@ -62,9 +62,18 @@ class Explorer(widgets.VBox):
     Subclasses build their controls, then call ``super().__init__(controls)``; they implement
     :meth:`draw`, which returns ``(figure, data, caption)`` for the current values, and may implement
     :meth:`limit` to keep controls consistent with each other before drawing.
+
+    An explorer with ``presets`` (name -> values of some controls) gets a ``preset`` row of buttons: a
+    click sets those controls at once (then :meth:`preset_applied` runs), and the button stays pressed only
+    while the controls still hold the preset's values.
     """
 
+    presets: dict[str, dict] = {}  # noqa: RUF012 (read-only; subclasses replace it)
+
     def __init__(self, controls: dict[str, widgets.Widget]):
+        if self.presets:
+            buttons = widgets.ToggleButtons(options=list(self.presets), value=None, style={"button_width": "auto"})
+            controls = {"preset": buttons, **controls}
         self.controls = dict(controls)
         self.caption = widgets.HTML()
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
@@ -77,6 +86,7 @@ class Explorer(widgets.VBox):
         self.add_class(f"swin-edu-{type(self).__name__.lower()}")
         for control in self.controls.values():
             control.observe(self._changed, names="value")
+        self._match_preset()
         self.redraw()
 
     @property
@@ -103,8 +113,28 @@ class Explorer(widgets.VBox):
             self.redraw()
 
     def _changed(self, change) -> None:
-        if not self._holding:
-            self.redraw()
+        if self._holding:
+            return
+        if change["owner"] is self.controls.get("preset"):
+            if change["new"] is not None:
+                with self.hold():  # one redraw for all the controls the preset sets
+                    for name, value in self.presets[change["new"]].items():
+                        self.controls[name].value = value
+                    self.limit()
+                    self.preset_applied(change["new"])
+            return
+        self._match_preset()
+        self.redraw()
+
+    def _match_preset(self) -> None:
+        if "preset" in self.controls:
+            values = self.values
+            matching = [name for name, p in self.presets.items() if all(values[k] == v for k, v in p.items())]
+            with self.quiet():
+                self.controls["preset"].value = matching[0] if matching else None
+
+    def preset_applied(self, name: str) -> None:
+        """Called after a preset has set its controls (and :meth:`limit` has run), before the redraw."""
 
     def limit(self) -> None:
         """Adjust the ranges of controls that depend on others (called without redraws)."""
@@ -123,6 +153,7 @@ class Explorer(widgets.VBox):
             return
         png = viz.png_bytes(figure)
         self.figure, self.data, self.caption.value = figure, data, caption
+        self.image.width = str(round(figure.get_figwidth() * viz.DPI))  # its own size: sharp, not stretched
         self.image.value = png
 
 
@@ -191,7 +222,7 @@ class MaskExplorer(Explorer):
     ``labels`` (the window's ``(M, M)`` region labels), ``window``.
     """
 
-    PRESETS = {
+    presets = {  # noqa: RUF012
         "8x8 map, M=4 (teaching)": dict(height=8, width=8, window_size=4, shift_size=2),
         "Swin-T stage 1: 56x56, M=7": dict(height=56, width=56, window_size=7, shift_size=3),
     }
@@ -203,7 +234,6 @@ class MaskExplorer(Explorer):
         window = g["n_windows"] - 1 if window is None else window
         super().__init__(
             dict(
-                preset=widgets.ToggleButtons(options=list(self.PRESETS), value=None, style={"button_width": "auto"}),
                 height=_slider("height H", height, 1, 64),
                 width=_slider("width W", width, 1, 64),
                 window_size=_slider("window M", window_size, 1, 12),
@@ -211,28 +241,9 @@ class MaskExplorer(Explorer):
                 window=_slider("window #", window, 0, g["n_windows"] - 1),
             )
         )
-        self._match_preset()
 
-    def _match_preset(self) -> None:
-        values = self.values
-        matching = [name for name, p in self.PRESETS.items() if all(values[k] == v for k, v in p.items())]
-        with self.quiet():
-            self.controls["preset"].value = matching[0] if matching else None
-
-    def _changed(self, change) -> None:
-        if self._holding:
-            return
-        if change["owner"] is self.controls["preset"]:
-            if change["new"] is None:
-                return
-            with self.hold():  # one redraw for all the sliders
-                for name, value in self.PRESETS[change["new"]].items():
-                    self.controls[name].value = value
-                self.limit()
-                self.controls["window"].value = self.controls["window"].max  # the window with four regions
-            return
-        self._match_preset()
-        self.redraw()
+    def preset_applied(self, name: str) -> None:
+        self.controls["window"].value = self.controls["window"].max  # the last window holds four regions
 
     def limit(self) -> None:
         self.controls["shift_size"].max = self.controls["window_size"].value - 1
@@ -277,7 +288,7 @@ def _swin_t_stages() -> dict[str, dict]:
 class ComplexityExplorer(Explorer):
     """Omega(MSA) against Omega(W-MSA) (Eq. 1 and 2) on log axes, for a chosen map, width and window.
 
-    Controls: ``preset`` (custom or one of Swin-T's stages), ``h``, ``w``, ``C``, ``M``.
+    Controls: ``preset`` (one of Swin-T's four stages), ``h``, ``w``, ``C``, ``M``.
     ``data``: ``msa``, ``wmsa`` (MACs, from :mod:`swin_edu.complexity`) and their ``ratio``.
     """
 
@@ -285,30 +296,12 @@ class ComplexityExplorer(Explorer):
         self.presets = _swin_t_stages()
         super().__init__(
             dict(
-                preset=widgets.Dropdown(
-                    options=["custom", *self.presets], value="custom", description="preset", style=_STYLE
-                ),
                 h=_slider("h (tokens)", h, 1, 256),
                 w=_slider("w (tokens)", w, 1, 256),
                 C=_slider("C", C, 8, 1536, 8),
                 M=_slider("M", M, 1, 32),
             )
         )
-
-    def _changed(self, change) -> None:
-        if self._holding:
-            return
-        preset = self.controls["preset"]
-        if change["owner"] is preset:
-            if change["new"] != "custom":
-                with self.hold():
-                    for name, value in self.presets[change["new"]].items():
-                        self.controls[name].value = value
-            return
-        if preset.value != "custom" and any(self.values[k] != v for k, v in self.presets[preset.value].items()):
-            with self.quiet():
-                preset.value = "custom"
-        self.redraw()
 
     def draw(self, preset, h, w, C, M):
         msa, wmsa = complexity.msa_macs(h, w, C), complexity.wmsa_macs(h, w, C, M)

@@ -142,7 +142,10 @@ MOVES = {
         lambda e: e.get_by_role("button", name="Swin-T stage 1: 56x56, M=7").click(),
         "preset: Swin-T stage 1",
     ),
-    "complexityexplorer": (lambda e: e.locator("select").select_option(index=3), "preset: Swin-T stage 3"),
+    "complexityexplorer": (
+        lambda e: e.get_by_role("button", name="Swin-T stage 3: 14x14, C=384").click(),
+        "preset: Swin-T stage 3",
+    ),
     "relativepositionexplorer": (lambda e: _set_slider(e, "query row", 6), "query row: 3 -> 6"),
     "receptivefieldexplorer": (lambda e: e.get_by_role("checkbox").click(), "shift off"),
     "hierarchyexplorer": (lambda e: e.get_by_role("button", name="Swin-L").click(), "variant: Swin-L"),
