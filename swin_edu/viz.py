@@ -47,6 +47,8 @@ __all__ = [
     "relative_position_figure",
     "receptive_field_figure",
     "hierarchy_figure",
+    "roadmap_figure",
+    "pyramid_figure",
     "geometry",
     "meta_model",
     "png_bytes",
@@ -488,10 +490,185 @@ def hierarchy_figure(variant: str = "swin_t", img_size: int | tuple[int, int] = 
     return fig
 
 
+def pyramid_figure(img_size: int = 224) -> Figure:
+    """ViT's single resolution beside a CNN's pyramid: the feature maps a detector or a segmenter gets.
+
+    Top row: ViT-B/16 cuts the image into 16x16 patches and keeps that one map of ``img_size / 16``
+    tokens a side, 768 channels, through all 12 blocks (drawn after blocks 3, 6, 9 and 12). Bottom row:
+    ResNet-50's four stages (:func:`~swin_edu.complexity.resnet50_stages`), strides 4, 8, 16 and 32: the
+    maps that an FPN or a U-Net combines. Every map is drawn as its grid of tokens at one common scale,
+    so the area of a map shows how many tokens it has, and its label gives stride and ``H x W x C``.
+    """
+    side = check_positive_int("img_size", img_size)
+    if side % 16:
+        raise ValueError(
+            f"img_size must be a multiple of ViT's patch size 16, got {side} (e.g. {max(16, side // 16 * 16)})"
+        )
+    n = side // 16
+    resnet = [dict(r, label=f"conv{r['stage'] + 1}_x") for r in complexity.resnet50_stages(side)]
+    vit = [dict(label=f"after block {b}", stride=16, height=n, width=n, channels=768) for b in (3, 6, 9, 12)]
+    pitch = resnet[0]["width"] * 1.2  # column spacing, in tokens
+    cells = resnet[0]["width"] <= 64  # one cell per token where the lines can be told apart
+    rows = (
+        ("ViT-B/16", "one map, stride 16,\nin every block", vit, "tab:purple"),
+        ("ResNet-50", "a pyramid: strides\n4, 8, 16, 32\n(FPN, U-Net use all)", resnet, "tab:orange"),
+    )
+    top = 0.0
+    fig, (ax,) = _figure(11, 4.4)
+    for name, note, maps, color in rows:
+        tallest = max(m["height"] for m in maps)
+        base = top - tallest  # the maps of a row stand on one line
+        ax.text(-0.08 * pitch, base + tallest / 2, f"{name}\n{note}", ha="right", va="center", fontsize=9)
+        for k, m in enumerate(maps):
+            H, W = m["height"], m["width"]
+            x0 = k * pitch + (pitch - W) / 2 - 0.1 * pitch
+            ax.add_patch(Rectangle((x0, base), W, H, facecolor=color, alpha=0.55, edgecolor=color, linewidth=1.2))
+            if cells:
+                ax.add_collection(
+                    LineCollection(
+                        [[(x0 + j, base), (x0 + j, base + H)] for j in range(1, W)]
+                        + [[(x0, base + i), (x0 + W, base + i)] for i in range(1, H)],
+                        colors="white",
+                        linewidths=0.4,
+                    )
+                )
+            ax.text(
+                x0 + W / 2,
+                base - 0.06 * pitch,
+                f"{m['label']}\n1/{m['stride']}: {H}x{W}x{m['channels']}",
+                ha="center",
+                va="top",
+                fontsize=8,
+            )
+        top = base - 0.35 * pitch
+    ax.set_xlim(-0.75 * pitch, 4 * pitch)
+    ax.set_ylim(top + 0.2 * pitch, 0.02 * pitch)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    title = f"feature maps of a {side}x{side} image, drawn to one scale" + (", one cell per token" if cells else "")
+    ax.set_title(title, fontsize=10)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.92)
+    return fig
+
+
+def roadmap_figure() -> Figure:
+    """The paper in one picture: the course's five steps and where each lives in Swin-T (Fig. 3).
+
+    Top: the path attention -> ViT -> W-MSA -> SW-MSA -> hierarchy, one box per notebook (01-05).
+    Middle: Swin-T's architecture (Fig. 3a): patch partition and linear embedding, four stages of
+    W-MSA/SW-MSA block pairs, patch merging between them, each part coloured and numbered by the notebook
+    that builds it; a stage whose map is a single window does not shift (stage 4 at 224). Bottom: each
+    stage's feature map, a square scaled to its side and labelled with its stride, ``H x W x C`` and
+    windows; left: one block pair as Eq. 3. The shapes come from
+    :func:`~swin_edu.complexity.stage_summary` and the blocks of a Swin-T built on the ``meta`` device.
+    """
+    steps = (  # notebook, step, what it builds, colour
+        ("01", "attention", "scaled dot-product,\nmulti-head self-attention", "tab:purple"),
+        ("02", "ViT", "patches become tokens;\npre-norm block: LN, MLP, residual", "tab:green"),
+        ("03", "window attention", "W-MSA: attention inside\nM×M windows, linear in hw", "tab:blue"),
+        ("04", "shifted windows", "SW-MSA: cyclic shift + mask\nconnect neighbouring windows", "tab:orange"),
+        ("05", "hierarchy", "patch merging: strides\n4, 8, 16, 32 as in a CNN", "tab:red"),
+    )
+    colors = {number: color for number, _, _, color in steps}
+    model = meta_model("swin_t")
+    stages = complexity.stage_summary(model)
+    (img_h, img_w), p = model.img_size, model.patch_size
+
+    fig, (ax,) = _figure(13, 7.6)
+    ax.set_xlim(0, 13)
+    ax.set_ylim(0, 7.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
+
+    def box(x, y, w, h, number, text="", rotation=0):
+        color = colors[number]
+        ax.add_patch(Rectangle((x, y), w, h, facecolor=color, alpha=0.18, edgecolor="none"))
+        ax.add_patch(Rectangle((x, y), w, h, fill=False, edgecolor=color, linewidth=1.5))
+        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=8.5, rotation=rotation)
+
+    def arrow(x0, y0, x1, y1):
+        style = dict(arrowstyle="-|>", color="0.3", lw=1.2, shrinkA=0, shrinkB=0)
+        ax.annotate("", (x1, y1), (x0, y0), arrowprops=style)
+
+    # top: the course path
+    ax.text(0.3, 7.3, "The course path: one notebook per step", fontsize=11, weight="bold", va="center")
+    w, gap = 2.1, 0.45
+    for i, (number, step, builds, _) in enumerate(steps):
+        x = 0.35 + i * (w + gap)
+        box(x, 6.0, w, 0.95, number)
+        ax.text(x + w / 2, 6.74, f"{number}  {step}", ha="center", va="center", fontsize=10, weight="bold")
+        ax.text(x + w / 2, 6.3, builds, ha="center", va="center", fontsize=8.5, linespacing=1.3)
+        if i:
+            arrow(x - gap + 0.05, 6.475, x - 0.05, 6.475)
+
+    # middle: image -> embedding -> stages, with patch merging between them
+    ax.text(0.3, 5.6, "Swin-T (Fig. 3a): where each step lives", fontsize=11, weight="bold", va="center")
+    top, bottom = 5.25, 2.85
+    mid, side = (top + bottom) / 2, 1.3
+    ax.add_patch(Rectangle((0.3, mid - side / 2), side, side, facecolor="0.9", edgecolor="0.3"))
+    for k in range(1, 8):  # a hint of the patch grid
+        ax.plot([0.3 + k * side / 8] * 2, [mid - side / 2, mid + side / 2], color="0.6", lw=0.5)
+        ax.plot([0.3, 0.3 + side], [mid - side / 2 + k * side / 8] * 2, color="0.6", lw=0.5)
+    ax.text(0.3 + side / 2, mid - side / 2 - 0.1, f"image\n{img_h}×{img_w}×3", ha="center", va="top", fontsize=9)
+    arrow(1.6, mid, 1.9, mid)
+    embedding = f"patch partition {p}×{p}\n+ linear embedding\n→ C = {stages[0]['channels']}   (02)"
+    box(1.9, bottom, 0.75, top - bottom, "02", embedding, rotation=90)
+    arrow(2.65, mid, 2.95, mid)
+    x, sw, mw = 2.95, 1.6, 0.55  # left edge, stage width, merging width
+    centers = []
+    for r, layer in zip(stages, model.layers):
+        ax.add_patch(Rectangle((x, bottom), sw, top - bottom, facecolor="none", edgecolor="0.3", lw=1.2))
+        ax.text(x + sw / 2, top - 0.25, f"stage {r['stage']}", ha="center", va="center", fontsize=10, weight="bold")
+        box(x + 0.12, 4.15, sw - 0.24, 0.52, "03", "W-MSA block (03)")
+        _, shift = layer.blocks[-1].window_and_shift(r["height"], r["width"])  # 0 where the map is one window
+        box(x + 0.12, 3.55, sw - 0.24, 0.52, "04", "SW-MSA block (04)" + ("" if shift else "\nno shift: 1 window"))
+        pairs = r["blocks"] // 2
+        pairs_text = f"× {pairs} pair{'s' if pairs > 1 else ''}: {r['blocks']} blocks"
+        ax.text(x + sw / 2, 3.15, pairs_text, ha="center", va="center", fontsize=8.5)
+        centers.append(x + sw / 2)
+        x += sw
+        if r["stage"] < len(stages):
+            arrow(x, mid, x + 0.2, mid)
+            box(x + 0.2, bottom + 0.3, mw, top - bottom - 0.6, "05", "patch merging (05)", rotation=90)
+            arrow(x + 0.2 + mw, mid, x + 0.4 + mw, mid)
+            x += mw + 0.4
+
+    # bottom: the feature maps, squares scaled to their side
+    first = max(stages[0]["height"], stages[0]["width"])
+    for cx, r in zip(centers, stages):
+        s = 1.4 * max(r["height"], r["width"]) / first
+        arrow(cx, bottom, cx, 2.55)
+        ax.add_patch(Rectangle((cx - s / 2, 2.5 - s), s, s, facecolor=colors["05"], alpha=0.35, edgecolor="0.3"))
+        n, m = r["windows"], r["window"]
+        shape = f"stride {r['stride']}: {r['height']}×{r['width']}×{r['channels']}"
+        windows = f"{n} window{'s' if n > 1 else ''} of {m}×{m}"
+        ax.text(cx, 0.95, f"{shape}\n{windows}", ha="center", va="top", fontsize=9)
+    feature_maps = "feature maps for FPN / U-Net heads (05)"
+    ax.text(centers[-1] + 0.9, 0.2, feature_maps, ha="right", va="bottom", fontsize=9, style="italic")
+
+    # bottom left: one block pair, Eq. 3, coloured by notebook
+    ax.text(0.3, 2.25, "one block pair (Eq. 3):", fontsize=9.5, weight="bold")
+    lines = (
+        (r"$\hat z^{l}$ = W-MSA(LN($z^{l-1}$)) + $z^{l-1}$", "03"),
+        (r"$z^{l}$ = MLP(LN($\hat z^{l}$)) + $\hat z^{l}$", "02"),
+        (r"$\hat z^{l+1}$ = SW-MSA(LN($z^{l}$)) + $z^{l}$", "04"),
+        (r"$z^{l+1}$ = MLP(LN($\hat z^{l+1}$)) + $\hat z^{l+1}$", "02"),
+    )
+    for k, (line, number) in enumerate(lines):
+        ax.text(0.35, 1.9 - 0.34 * k, line, fontsize=10, color=colors[number], va="center")
+    m = stages[0]["window"]
+    attention = f"(S)W-MSA: multi-head self-\nattention (01) in {m}×{m} windows"
+    ax.text(0.3, 0.2, attention, fontsize=9, va="bottom", color=colors["01"])
+    return fig
+
+
 # ----------------------------------------------------------------------------------------------- stills
 
 #: The still pictures the README and the notebooks use: file name -> function making it.
 STILLS = {
+    "roadmap.png": roadmap_figure,
+    "vit_vs_pyramid.png": lambda: pyramid_figure(224),
     "shifted_windows.png": lambda: shift_figure(8, 8, 4, 2),
     "attention_mask.png": lambda: mask_figure(8, 8, 4, 2),
     "msa_vs_wmsa.png": lambda: complexity_figure(56, 56, 96, 7),
