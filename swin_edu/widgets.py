@@ -157,6 +157,16 @@ class Explorer(widgets.VBox):
         self.image.value = png
 
 
+def _map_sliders(height: int, width: int, window_size: int, shift_size: int, largest: int) -> dict:
+    """Sliders for a token map's size, its window and its shift (kept below the window by ``limit``)."""
+    return {
+        "height": _slider("height H", height, 1, largest),
+        "width": _slider("width W", width, 1, largest),
+        "window_size": _slider("window M", window_size, 1, 12),
+        "shift_size": _slider("shift s", shift_size, 0, max(window_size - 1, 0)),
+    }
+
+
 def _table(header: list, rows: list[list]) -> str:
     """A small HTML table, numbers right-aligned."""
     cell = "<{tag} style='padding: 1px 10px; text-align: right'>{value}</{tag}>"
@@ -178,14 +188,7 @@ class ShiftExplorer(Explorer):
     """
 
     def __init__(self, height: int = 8, width: int = 8, window_size: int = 4, shift_size: int = 2):
-        super().__init__(
-            dict(
-                height=_slider("height H", height, 1, 32),
-                width=_slider("width W", width, 1, 32),
-                window_size=_slider("window M", window_size, 1, 12),
-                shift_size=_slider("shift s", shift_size, 0, max(window_size - 1, 0)),
-            )
-        )
+        super().__init__(_map_sliders(height, width, window_size, shift_size, largest=32))
 
     def limit(self) -> None:
         self.controls["shift_size"].max = self.controls["window_size"].value - 1
@@ -232,15 +235,8 @@ class MaskExplorer(Explorer):
     ):
         g = viz.geometry(height, width, window_size, shift_size)
         window = g["n_windows"] - 1 if window is None else window
-        super().__init__(
-            dict(
-                height=_slider("height H", height, 1, 64),
-                width=_slider("width W", width, 1, 64),
-                window_size=_slider("window M", window_size, 1, 12),
-                shift_size=_slider("shift s", shift_size, 0, max(window_size - 1, 0)),
-                window=_slider("window #", window, 0, g["n_windows"] - 1),
-            )
-        )
+        controls = _map_sliders(height, width, window_size, shift_size, largest=64)
+        super().__init__({**controls, "window": _slider("window #", window, 0, g["n_windows"] - 1)})
 
     def preset_applied(self, name: str) -> None:
         self.controls["window"].value = self.controls["window"].max  # the last window holds four regions

@@ -8,23 +8,9 @@ import torch
 
 from swin_edu.complexity import msa_macs
 from swin_edu.exercises.attention import check_attention, check_msa, check_msa_macs, check_split_heads
+from tests.helpers import stub, verdict
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-def verdict(capsys, result, ok: bool, *phrases: str) -> str:
-    """Assert the returned verdict, the printed mark, and that the message names every phrase."""
-    printed = capsys.readouterr().out
-    assert bool(result) is ok
-    assert printed.startswith("✓ " if ok else "✗ "), printed
-    for phrase in phrases:
-        assert phrase in printed, f"{phrase!r} not in {printed!r}"
-    return printed
-
-
-def stub(*args):
-    # your code here
-    return None
 
 
 def crashes(*args):

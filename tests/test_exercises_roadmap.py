@@ -8,17 +8,9 @@ import pytest
 
 from swin_edu import complexity, viz
 from swin_edu.exercises import roadmap
+from tests.helpers import verdict
 
 NOTEBOOK = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "00_roadmap.ipynb"
-
-
-def verdict(capsys, result, ok: bool) -> str:
-    """Assert the returned and printed verdicts; return the printed message."""
-    out = capsys.readouterr().out
-    assert bool(result) is ok
-    assert out.startswith("✓ " if ok else "✗ "), out
-    assert repr(result) == ("passed" if ok else "not yet")
-    return out
 
 
 # ----------------------------------------------------------------------------------------------- tokens
