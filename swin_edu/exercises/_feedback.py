@@ -30,3 +30,16 @@ def compare_tensors(name: str, got, expected: torch.Tensor, atol: float = 1e-5, 
         error = (got.float() - expected.float()).abs().max().item()
         return f"{name} has the right shape but wrong values (largest difference {error:.3g})"
     return None
+
+
+def answer_name(fn) -> str:
+    """The name of the learner's function, for messages."""
+    return getattr(fn, "__name__", "your function")
+
+
+def call_answer(fn, *args):
+    """``(answer, None)``, or ``(None, why)`` when the learner's function raised: a check never raises."""
+    try:
+        return fn(*args), None
+    except Exception as error:  # the learner's code may fail in any way; report it, never raise
+        return None, f"{answer_name(fn)} raised {type(error).__name__}: {error}"

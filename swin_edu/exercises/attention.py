@@ -17,24 +17,14 @@ import torch.nn as nn
 from ..attention import MultiHeadSelfAttention, scaled_dot_product_attention
 from ..complexity import counted_macs
 from ._feedback import ExerciseResult, compare_tensors, report
+from ._feedback import answer_name as _name
+from ._feedback import call_answer as _call
 
 __all__ = ["check_attention", "check_split_heads", "check_msa", "check_msa_macs"]
 
 
-def _name(fn) -> str:
-    return getattr(fn, "__name__", "your function")
-
-
 def _shapes(**tensors) -> str:
     return ", ".join(f"{key} {tuple(t.shape)}" for key, t in tensors.items())
-
-
-def _call(fn, *args):
-    """``(answer, None)``, or ``(None, why)`` when the learner's function raised."""
-    try:
-        return fn(*args), None
-    except Exception as error:  # the learner's code may fail in any way; report it, never raise
-        return None, f"{_name(fn)} raised {type(error).__name__}: {error}"
 
 
 def _randn(generator: torch.Generator, *shape: int) -> torch.Tensor:

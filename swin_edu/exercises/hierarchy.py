@@ -22,24 +22,14 @@ import torch.nn.functional as F
 from ..complexity import stage_summary
 from ..swin import PatchMerging, SwinBlock, SwinTransformer
 from ._feedback import ExerciseResult, compare_tensors, report
+from ._feedback import answer_name as _name
+from ._feedback import call_answer as _call
 
 __all__ = ["check_merge", "check_linear_from_merge_conv", "check_stage_shapes", "check_block_params"]
 
 #: the official order of the four neighbours, as (row, column) offsets inside a 2x2 group
 OFFICIAL_ORDER = ((0, 0), (1, 0), (0, 1), (1, 1))
 _NAMES = {(0, 0): "x0 (top-left)", (1, 0): "x1 (bottom-left)", (0, 1): "x2 (top-right)", (1, 1): "x3 (bottom-right)"}
-
-
-def _name(fn) -> str:
-    return getattr(fn, "__name__", "your function")
-
-
-def _call(fn, *args):
-    """``(answer, None)``, or ``(None, why)`` when the learner's function raised."""
-    try:
-        return fn(*args), None
-    except Exception as error:  # the learner's code may fail in any way; report it, never raise
-        return None, f"{_name(fn)} raised {type(error).__name__}: {error}"
 
 
 def _merging(dim: int, g: torch.Generator) -> PatchMerging:

@@ -19,20 +19,10 @@ import torch
 
 from ..windows import MASK_VALUE, cyclic_shift, region_labels, shifted_partition, window_partition
 from ._feedback import ExerciseResult, compare_tensors, report
+from ._feedback import answer_name as _name
+from ._feedback import call_answer as _call
 
 __all__ = ["check_cyclic_shift", "check_axis_regions", "check_window_mask", "check_naive_windows"]
-
-
-def _name(fn) -> str:
-    return getattr(fn, "__name__", "your function")
-
-
-def _call(fn, *args):
-    """``(answer, None)``, or ``(None, why)`` when the learner's function raised."""
-    try:
-        return fn(*args), None
-    except Exception as error:  # the learner's code may fail in any way; report it, never raise
-        return None, f"{_name(fn)} raised {type(error).__name__}: {error}"
 
 
 def _same(got, expected: torch.Tensor) -> bool:

@@ -21,20 +21,10 @@ import torch.nn.functional as F
 from ..complexity import msa_macs
 from ..vit import PatchEmbed, VisionTransformer
 from ._feedback import ExerciseResult, compare_tensors, report
+from ._feedback import answer_name as _name
+from ._feedback import call_answer as _call
 
 __all__ = ["check_unpatchify", "check_vit_cost", "check_resize_pos_embed", "check_linear_from_conv"]
-
-
-def _name(fn) -> str:
-    return getattr(fn, "__name__", "your function")
-
-
-def _call(fn, *args):
-    """``(answer, None)``, or ``(None, why)`` when the learner's function raised."""
-    try:
-        return fn(*args), None
-    except Exception as error:  # the learner's code may fail in any way; report it, never raise
-        return None, f"{_name(fn)} raised {type(error).__name__}: {error}"
 
 
 def _patchify(images: torch.Tensor, p: int) -> torch.Tensor:

@@ -19,20 +19,10 @@ import torch
 from ..complexity import msa_macs, wmsa_macs
 from ..windows import relative_position_index, window_partition
 from ._feedback import ExerciseResult, compare_tensors, report
+from ._feedback import answer_name as _name
+from ._feedback import call_answer as _call
 
 __all__ = ["check_window_tokens", "check_stage_cost", "check_relative_index", "check_window_mask"]
-
-
-def _name(fn) -> str:
-    return getattr(fn, "__name__", "your function")
-
-
-def _call(fn, *args):
-    """``(answer, None)``, or ``(None, why)`` when the learner's function raised."""
-    try:
-        return fn(*args), None
-    except Exception as error:  # the learner's code may fail in any way; report it, never raise
-        return None, f"{_name(fn)} raised {type(error).__name__}: {error}"
 
 
 def _same(answer: torch.Tensor, other: torch.Tensor) -> bool:
