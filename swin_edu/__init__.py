@@ -6,7 +6,7 @@ The public entry points are the model builders :func:`swin_t`, :func:`swin_s`, :
 """
 
 from . import attention, checkpoints, complexity, swin, vit, windows
-from .swin import SwinTransformer, swin_b, swin_l, swin_s, swin_t
+from .swin import SwinTransformer, meta_model, swin_b, swin_l, swin_s, swin_t
 
 __version__ = "0.1.0"
 
@@ -16,6 +16,7 @@ __all__ = [
     "swin_s",
     "swin_b",
     "swin_l",
+    "meta_model",
     "attention",
     "vit",
     "windows",

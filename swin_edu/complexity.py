@@ -27,6 +27,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from ._checks import check_pair, check_positive_int
 from .attention import MultiHeadSelfAttention
 from .swin import SwinTransformer
+from .windows import window_grid
 
 __all__ = [
     "msa_macs",
@@ -66,8 +67,8 @@ def block_macs(H: int, W: int, C: int, window_size: int, mlp_ratio: float = 4.0,
     The window attention runs on the map padded to multiples of the window (what is really computed);
     LayerNorms count one per element when ``norms`` is true.
     """
-    Hp, Wp = math.ceil(H / window_size) * window_size, math.ceil(W / window_size) * window_size
-    attention = wmsa_macs(Hp, Wp, C, window_size)
+    grid = window_grid(H, W, window_size)
+    attention = wmsa_macs(grid.padded_height, grid.padded_width, C, grid.window)
     mlp = 2 * H * W * C * int(C * mlp_ratio)
     layernorms = 2 * H * W * C if norms else 0
     return attention + mlp + layernorms
@@ -138,7 +139,7 @@ def stage_summary(model: SwinTransformer, img_size: int | tuple[int, int] | None
                 width=W,
                 channels=model.embed_dim * 2**i,
                 window=m,
-                windows=math.ceil(H / m) * math.ceil(W / m),
+                windows=window_grid(H, W, m).n_windows,
                 blocks=len(layer.blocks),
                 macs=macs[f"stage{i + 1}"],
             )

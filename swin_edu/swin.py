@@ -24,6 +24,7 @@ builds that stage's blocks (and their bias tables) for the smaller window, as th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import torch
@@ -37,6 +38,7 @@ from .windows import (
     effective_window,
     pad_to_window,
     relative_position_index,
+    window_grid,
     reverse_cyclic_shift,
     shifted_window_mask,
     window_partition,
@@ -54,6 +56,7 @@ __all__ = [
     "swin_b",
     "swin_l",
     "CONFIGS",
+    "meta_model",
 ]
 
 
@@ -219,10 +222,10 @@ class SwinBlock(nn.Module):
         self._mask_size: tuple[int, int] | None = None
         if input_resolution is not None:
             H, W = input_resolution
-            m, s = self.window_and_shift(H, W)
-            if s > 0:
-                self._mask_size = (H + (-H) % m, W + (-W) % m)  # the padded map
-                mask = shifted_window_mask(*self._mask_size, m, s)  # (nW, N, N)
+            grid = window_grid(H, W, self.window_size, self.shift_size)
+            if grid.shift > 0:
+                self._mask_size = (grid.padded_height, grid.padded_width)
+                mask = shifted_window_mask(*self._mask_size, grid.window, grid.shift)  # (nW, N, N)
         self.register_buffer("attn_mask", mask)  # None registers nothing, as in the official code
 
     def extra_repr(self) -> str:
@@ -529,3 +532,17 @@ def swin_b(*, img_size=224, window_size=None, num_classes=1000, fused_attn=True,
 def swin_l(*, img_size=224, window_size=None, num_classes=1000, fused_attn=True, **kwargs) -> SwinTransformer:
     """Swin-L: C=192, depths 2-2-18-2, heads 6-12-24-48; 196,532,476 parameters. Keywords as :func:`swin_t`."""
     return _build("swin_l", img_size, window_size, num_classes, fused_attn, kwargs)
+
+
+@functools.lru_cache(maxsize=64)
+def meta_model(variant: str = "swin_t", window_size: int = 7, img_size: int | tuple[int, int] = 224) -> SwinTransformer:
+    """One of the paper's variants built for ``img_size`` on the ``meta`` device: its structure (sizes,
+    windows, parameter shapes), no weights and no memory; cached. For counting and drawing, not running.
+
+    The image size matters: a stage whose map is smaller than the window is built with a smaller window
+    (as the official code does), so Swin-B with M=12 built for 224 is not Swin-B built for 384.
+    """
+    if variant not in CONFIGS:
+        raise ValueError(f"variant must be one of {sorted(CONFIGS)}, got {variant!r}")
+    with torch.device("meta"):
+        return SwinTransformer(img_size=img_size, window_size=window_size, **CONFIGS[variant])

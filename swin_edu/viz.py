@@ -13,7 +13,6 @@ are drawn padded, with the padding in grey.
 
 from __future__ import annotations
 
-import functools
 import io
 import math
 import pathlib
@@ -32,12 +31,12 @@ from . import complexity, swin
 from ._checks import check_positive_int
 from .windows import (
     cyclic_shift,
-    effective_window,
     receptive_field,
     region_labels,
     relative_position_index,
     shifted_partition,
     shifted_window_mask,
+    window_grid,
 )
 
 __all__ = [
@@ -50,7 +49,6 @@ __all__ = [
     "roadmap_figure",
     "pyramid_figure",
     "geometry",
-    "meta_model",
     "png_bytes",
     "STILLS",
     "save_stills",
@@ -63,39 +61,27 @@ REGION_COLORS = ListedColormap([matplotlib.colormaps["Set3"](i) for i in range(9
 
 
 def geometry(height: int, width: int, window_size: int, shift_size: int) -> dict:
-    """The configuration a Swin block really uses on a ``height x width`` token map.
+    """The block's :func:`~swin_edu.windows.window_grid` as the pictures use it, plus a caption.
 
-    Returns a dict with the effective ``window`` and ``shift`` (:func:`~swin_edu.windows.effective_window`),
-    the padded size ``Hp``, ``Wp``, the number of windows ``n_windows``, and ``note``: an empty string, or
-    a sentence saying what the block does differently from what was asked (a smaller window, no shift,
-    padding).
+    Returns a dict with the effective ``window`` and ``shift``, the padded size ``Hp``, ``Wp``, the number
+    of windows ``n_windows``, and ``note``: an empty string, or a sentence saying what the block does
+    differently from what was asked (a smaller window, no shift, padding).
     """
-    m, s = effective_window(height, width, window_size, shift_size)
-    Hp, Wp = math.ceil(height / m) * m, math.ceil(width / m) * m
+    grid = window_grid(height, width, window_size, shift_size)
+    m, s, Hp, Wp = grid.window, grid.shift, grid.padded_height, grid.padded_width
     notes = []
     if m != window_size:
         notes.append(
             f"the {height}x{width} map is no larger than a {window_size}x{window_size} window, so Swin uses "
             f"{m}x{m} windows and no shift"
         )
-    if (Hp, Wp) != (height, width):
+    elif s != shift_size:
+        notes.append(
+            f"the {height}x{width} map is exactly one {m}x{m} window: there is nothing to shift, so Swin uses no shift"
+        )
+    if grid.padded:
         notes.append(f"{height}x{width} is not a multiple of {m}: the block pads it to {Hp}x{Wp} (grey)")
-    return dict(window=m, shift=s, Hp=Hp, Wp=Wp, n_windows=(Hp // m) * (Wp // m), note="; ".join(notes))
-
-
-@functools.lru_cache(maxsize=64)
-def meta_model(
-    variant: str = "swin_t", window_size: int = 7, img_size: int | tuple[int, int] = 224
-) -> swin.SwinTransformer:
-    """A Swin model built for ``img_size`` on the ``meta`` device: its structure, no weights, no memory.
-
-    The image size matters: a stage whose map is smaller than the window is built with a smaller window
-    (as the official code does), so Swin-B with M=12 built for 224 is not Swin-B built for 384.
-    """
-    if variant not in swin.CONFIGS:
-        raise ValueError(f"variant must be one of {sorted(swin.CONFIGS)}, got {variant!r}")
-    with torch.device("meta"):
-        return swin.SwinTransformer(img_size=img_size, window_size=window_size, **swin.CONFIGS[variant])
+    return dict(window=m, shift=s, Hp=Hp, Wp=Wp, n_windows=grid.n_windows, note="; ".join(notes))
 
 
 def png_bytes(figure: Figure) -> bytes:
@@ -446,7 +432,7 @@ def hierarchy_figure(variant: str = "swin_t", img_size: int | tuple[int, int] = 
     side, Swin's beside ResNet-50's, labelled ``H x W x C``: the strides match, so Swin can replace
     ResNet under an FPN or a U-Net.
     """
-    model = meta_model(variant, window_size, img_size)
+    model = swin.meta_model(variant, window_size, img_size)
     parts = complexity.macs_by_part(model, img_size)
     stages = complexity.stage_summary(model, img_size)
     resnet = complexity.resnet50_stages(img_size)
@@ -570,7 +556,7 @@ def roadmap_figure() -> Figure:
         ("05", "hierarchy", "patch merging: strides\n4, 8, 16, 32 as in a CNN", "tab:red"),
     )
     colors = {number: color for number, _, _, color in steps}
-    model = meta_model("swin_t")
+    model = swin.meta_model("swin_t")
     stages = complexity.stage_summary(model)
     (img_h, img_w), p = model.img_size, model.patch_size
 

@@ -22,7 +22,7 @@ import html
 import ipywidgets as widgets
 import torch
 
-from . import complexity, viz
+from . import complexity, swin, viz
 from .windows import (
     receptive_field,
     region_labels,
@@ -275,7 +275,7 @@ class MaskExplorer(Explorer):
 def _swin_t_stages() -> dict[str, dict]:
     """Swin-T's four stages at 224x224 as (h, w, C, M) presets, read off the model's structure."""
     presets = {}
-    for row in complexity.stage_summary(viz.meta_model("swin_t", 7)):
+    for row in complexity.stage_summary(swin.meta_model("swin_t", 7)):
         label = f"Swin-T stage {row['stage']}: {row['height']}x{row['width']}, C={row['channels']}"
         presets[label] = dict(h=row["height"], w=row["width"], C=row["channels"], M=row["window"])
     return presets
@@ -441,7 +441,7 @@ class HierarchyExplorer(Explorer):
         )
 
     def draw(self, variant, img_size, window_size):
-        model = viz.meta_model(variant, window_size, img_size)
+        model = swin.meta_model(variant, window_size, img_size)
         stages = complexity.stage_summary(model, img_size)
         resnet = complexity.resnet50_stages(img_size)
         macs = complexity.macs_by_part(model, img_size)

@@ -14,13 +14,16 @@ channels-last, ``(B, H, W, C)``, as in the official code, and a window of side `
 * :func:`relative_position_index` maps each (query, key) pair of a window to its row in the
   ``(2M-1)^2`` relative position bias table (Eq. 4).
 * :func:`pad_to_window` zero-pads a map whose sides are not multiples of ``M``.
-* :func:`effective_window` is the rule for maps no larger than a window (one window, no shift).
+* :func:`effective_window` is the rule for maps no larger than a window (one window, no shift), and
+  :func:`window_grid` the whole grid a block really uses on a map: window, shift, padded size, windows.
 * :func:`shifted_partition` is the naive shifted partition (Fig. 2, right) that the cyclic shift
   replaces, and :func:`receptive_field` follows how far a token's information travels through a
   stack of (shifted) window attention blocks; both are here for the course's pictures and checks.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -37,6 +40,8 @@ __all__ = [
     "relative_position_index",
     "pad_to_window",
     "effective_window",
+    "window_grid",
+    "WindowGrid",
     "shifted_partition",
     "receptive_field",
     "MASK_VALUE",
@@ -237,6 +242,45 @@ def effective_window(height: int, width: int, window_size: int, shift_size: int)
     if min(height, width) <= window_size:
         return min(height, width), 0
     return window_size, shift_size
+
+
+class WindowGrid(NamedTuple):
+    """The windows a Swin block really uses on a ``height x width`` map (see :func:`window_grid`)."""
+
+    window: int  #: the window side really used (smaller than asked on a map no larger than the window)
+    shift: int  #: the shift really used (0 on such a map)
+    height: int  #: the map as given
+    width: int
+    padded_height: int  #: the map after zero-padding to multiples of ``window``
+    padded_width: int
+    rows: int  #: windows per column and per row of the padded map
+    cols: int
+
+    @property
+    def n_windows(self) -> int:
+        """The number of windows of the padded map, ``rows * cols``."""
+        return self.rows * self.cols
+
+    @property
+    def padded(self) -> bool:
+        """Whether the map needs padding."""
+        return (self.padded_height, self.padded_width) != (self.height, self.width)
+
+
+def window_grid(height: int, width: int, window_size: int, shift_size: int = 0) -> WindowGrid:
+    """The window grid of a Swin block on a ``height x width`` token map: the one home of this fact.
+
+    Applies :func:`effective_window` (a map no larger than the window becomes one window, unshifted),
+    then pads each side up to a multiple of the window, as :func:`pad_to_window` does to the tensor.
+
+    >>> window_grid(56, 56, 7, 3)
+    WindowGrid(window=7, shift=3, height=56, width=56, padded_height=56, padded_width=56, rows=8, cols=8)
+    >>> window_grid(50, 84, 7, 3).n_windows  # 50 rows pad to 56: 8 x 12 windows
+    96
+    """
+    m, s = effective_window(height, width, window_size, shift_size)
+    rows, cols = -(-height // m), -(-width // m)  # ceil
+    return WindowGrid(m, s, height, width, rows * m, cols * m, rows, cols)
 
 
 def _axis_pieces(length: int, window_size: int, shift_size: int) -> torch.Tensor:

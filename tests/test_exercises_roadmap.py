@@ -6,7 +6,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from swin_edu import complexity, viz
+from swin_edu import complexity, swin, viz
 from swin_edu.exercises import roadmap
 from tests.helpers import verdict
 
@@ -46,7 +46,7 @@ def test_stage_at_stride_16_is_stage_3_with_384_channels(capsys):
 
 
 def test_stage_at_every_stride_follows_the_library(capsys):
-    for row in complexity.stage_summary(viz.meta_model("swin_t")):
+    for row in complexity.stage_summary(swin.meta_model("swin_t")):
         verdict(capsys, roadmap.check_stage_at_stride(row["stage"], row["channels"], stride=row["stride"]), True)
 
 
@@ -138,7 +138,7 @@ def test_the_answer_key_agrees_with_the_glossary():
 def test_roadmap_figure_labels_its_stages_from_the_library():
     fig = viz.roadmap_figure()
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)
-    for row in complexity.stage_summary(viz.meta_model("swin_t")):
+    for row in complexity.stage_summary(swin.meta_model("swin_t")):
         assert f"stride {row['stride']}: {row['height']}×{row['width']}×{row['channels']}" in texts
     for number in ("01", "02", "03", "04", "05"):
         assert f"({number})" in texts
