@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import operator
 
 import torch
@@ -25,6 +27,36 @@ def check_positive_int(name: str, value) -> int:
     return number
 
 
+def check_count(name: str, value) -> int:
+    """Return ``value`` as an int if it is a non-negative integer (0 allowed), else raise a ``ValueError``."""
+    number = _as_int(value)
+    if number is None or number < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return number
+
+
+def check_ratio(name: str, value) -> float:
+    """Return ``value`` as a float if it is a positive, finite real number (a width ratio such as
+    ``mlp_ratio``), else raise a ``ValueError``: nan, inf, 0, negative numbers and bools are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number (finite, not nan), got {value!r}")
+    return float(value)
+
+
+def check_hidden_width(dim: int, mlp_ratio) -> int:
+    """The MLP's hidden width ``int(dim * mlp_ratio)``: the one place it is computed (ViT and Swin blocks,
+    MAC counts), after checking that ``mlp_ratio`` is a positive number giving at least one channel."""
+    dim = check_positive_int("dim", dim)
+    ratio = check_ratio("mlp_ratio", mlp_ratio)
+    hidden = int(dim * ratio)
+    if hidden < 1:
+        raise ValueError(
+            f"mlp_ratio={mlp_ratio!r} gives the MLP a hidden width of int({dim} * {mlp_ratio!r}) = {hidden}; "
+            f"it must be at least 1 channel, so mlp_ratio must be at least {1 / dim:.3g} (ViT and Swin use 4)"
+        )
+    return hidden
+
+
 def check_pair(name: str, value) -> tuple[int, int]:
     """A size given as one positive integer or a pair ``(height, width)``, as a pair of ints."""
     if _as_int(value) is not None:
@@ -34,10 +66,14 @@ def check_pair(name: str, value) -> tuple[int, int]:
     return check_positive_int(f"{name}[0]", value[0]), check_positive_int(f"{name}[1]", value[1])
 
 
-def check_probability(name: str, value) -> float:
-    """Check that ``value`` is a number in ``[0, 1)``, as dropout and drop-path rates must be."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be a number with 0 <= {name} < 1, got {value!r}")
+def check_probability(name: str, value, allow_one: bool = False) -> float:
+    """Check that ``value`` is a number in ``[0, 1)`` (``[0, 1]`` with ``allow_one``), as dropout and
+    drop-path rates must be; nan is refused."""
+    is_number = not isinstance(value, bool) and isinstance(value, numbers.Real)
+    inside = is_number and (0.0 <= value <= 1.0 if allow_one else 0.0 <= value < 1.0)  # False for nan
+    if not inside:
+        bound = "<= 1" if allow_one else "< 1"
+        raise ValueError(f"{name} must be a number with 0 <= {name} {bound}, got {value!r}")
     return float(value)
 
 

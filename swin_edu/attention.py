@@ -38,6 +38,14 @@ def scaled_dot_product_attention(
         ``(out, weights)``: ``out`` is ``(..., n_q, d_v)``, ``weights`` is ``(..., n_q, n_k)`` and each of
         its rows sums to 1.
     """
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        if not isinstance(t, torch.Tensor) or t.dim() < 2:
+            what = f"shape {tuple(t.shape)}" if isinstance(t, torch.Tensor) else type(t).__name__
+            raise TypeError(f"{name} must be a torch.Tensor of shape (..., n, d) (at least 2 dimensions), got {what}")
+    if bias is not None and not isinstance(bias, torch.Tensor):
+        raise TypeError(
+            f"bias must be None or a torch.Tensor broadcastable to (..., n_q, n_k), got {type(bias).__name__}"
+        )
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(
             f"queries and keys must have the same width d_k, got q {tuple(q.shape)} and k {tuple(k.shape)}"

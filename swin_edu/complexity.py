@@ -24,7 +24,7 @@ import math
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from ._checks import check_pair, check_positive_int
+from ._checks import check_hidden_width, check_pair, check_positive_int
 from .attention import MultiHeadSelfAttention
 from .swin import SwinTransformer
 from .windows import window_grid
@@ -32,6 +32,7 @@ from .windows import window_grid
 __all__ = [
     "msa_macs",
     "wmsa_macs",
+    "window_attention_macs",
     "block_macs",
     "model_macs",
     "macs_by_part",
@@ -56,20 +57,36 @@ def wmsa_macs(h: int, w: int, C: int, M: int) -> int:
     """Omega(W-MSA) = 4hwC^2 + 2M^2 hwC: attention inside ``M x M`` windows (Eq. 2).
 
     Exact when ``h`` and ``w`` are multiples of ``M``; a padded map costs ``wmsa_macs`` of its padded size.
+    ``M`` must be at most ``min(h, w)``: a window larger than the map does not exist (a Swin block uses
+    smaller windows on such a map; :func:`window_attention_macs` applies that rule and the padding).
     """
     h, w, C, M = _sizes(h=h, w=w, C=C, M=M)
+    if M > min(h, w):
+        raise ValueError(
+            f"M must be at most min(h, w) = {min(h, w)}: a window of {M}x{M} tokens does not fit in the {h}x{w} map "
+            f"(Eq. 2 would count {M * M} tokens per window where the map has {h * w}); a Swin block uses windows "
+            f"of side min(h, w) on such a map, which swin_edu.complexity.window_attention_macs counts"
+        )
     return 4 * h * w * C**2 + 2 * M**2 * h * w * C
+
+
+def window_attention_macs(H: int, W: int, C: int, window_size: int) -> int:
+    """MACs of a Swin block's (S)W-MSA on an ``H x W x C`` map as it is really computed: windows of
+    side ``min(H, W)`` on a map no larger than the window (:func:`~swin_edu.windows.effective_window`),
+    and Eq. 2 on the map zero-padded to multiples of the window (:func:`~swin_edu.windows.window_grid`)."""
+    H, W, C = _sizes(H=H, W=W, C=C)
+    grid = window_grid(H, W, window_size)
+    return wmsa_macs(grid.padded_height, grid.padded_width, C, grid.window)
 
 
 def block_macs(H: int, W: int, C: int, window_size: int, mlp_ratio: float = 4.0, norms: bool = True) -> int:
     """MACs of one Swin block on an ``H x W x C`` map with windows of side ``window_size``.
 
-    The window attention runs on the map padded to multiples of the window (what is really computed);
-    LayerNorms count one per element when ``norms`` is true.
+    The window attention runs on the map padded to multiples of the window (what is really computed,
+    :func:`window_attention_macs`); LayerNorms count one per element when ``norms`` is true.
     """
-    grid = window_grid(H, W, window_size)
-    attention = wmsa_macs(grid.padded_height, grid.padded_width, C, grid.window)
-    mlp = 2 * H * W * C * int(C * mlp_ratio)
+    attention = window_attention_macs(H, W, C, window_size)  # checks H, W, C and window_size
+    mlp = 2 * H * W * C * check_hidden_width(C, mlp_ratio)
     layernorms = 2 * H * W * C if norms else 0
     return attention + mlp + layernorms
 

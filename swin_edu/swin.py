@@ -6,7 +6,8 @@ Reading order, as in the paper (Sec. 3):
   position bias ``B`` of Eq. 4, ``softmax(Q K^T / sqrt(d) + B) V``.
 * :class:`SwinBlock`: LayerNorm, (shifted) window attention, LayerNorm, MLP, with residuals; two
   consecutive blocks, the first with W-MSA and the second with SW-MSA, are Eq. 3 of the paper.
-* :class:`PatchMerging`: concatenate each 2x2 group of neighbours (4C), LayerNorm, Linear to 2C.
+* :func:`merge_neighbours` and :class:`PatchMerging`: concatenate each 2x2 group of neighbours (4C),
+  LayerNorm, Linear to 2C.
 * :class:`SwinStage`: a run of blocks followed by patch merging.
 * :class:`SwinTransformer`: patch embedding, four stages, LayerNorm, average pool, linear head;
   :func:`swin_t`, :func:`swin_s`, :func:`swin_b`, :func:`swin_l` build the paper's four variants.
@@ -30,7 +31,17 @@ from collections.abc import Sequence
 import torch
 import torch.nn as nn
 
-from ._checks import check_heads, check_map, check_pair, check_positive_int, check_probability, check_shift
+from ._checks import (
+    check_count,
+    check_heads,
+    check_hidden_width,
+    check_map,
+    check_pair,
+    check_positive_int,
+    check_probability,
+    check_ratio,
+    check_shift,
+)
 from .attention import MultiHeadSelfAttention
 from .vit import DropPath, Mlp, PatchEmbed
 from .windows import (
@@ -38,9 +49,9 @@ from .windows import (
     effective_window,
     pad_to_window,
     relative_position_index,
-    window_grid,
     reverse_cyclic_shift,
     shifted_window_mask,
+    window_grid,
     window_partition,
     window_reverse,
 )
@@ -48,6 +59,7 @@ from .windows import (
 __all__ = [
     "WindowAttention",
     "SwinBlock",
+    "merge_neighbours",
     "PatchMerging",
     "SwinStage",
     "SwinTransformer",
@@ -197,8 +209,7 @@ class SwinBlock(nn.Module):
         check_heads(dim, num_heads)
         window_size = check_positive_int("window_size", window_size)
         shift_size = check_shift(window_size, shift_size)
-        if isinstance(mlp_ratio, bool) or not isinstance(mlp_ratio, (int, float)) or int(dim * mlp_ratio) < 1:
-            raise ValueError(f"mlp_ratio must be a positive number (Swin uses 4), got {mlp_ratio!r}")
+        hidden = check_hidden_width(dim, mlp_ratio)
         if input_resolution is not None:
             input_resolution = check_pair("input_resolution", input_resolution)
             # Only a map smaller than the window needs a smaller window (and bias table) at build time. A map
@@ -216,7 +227,7 @@ class SwinBlock(nn.Module):
         )
         self.drop_path = DropPath(drop_path)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio), drop=check_probability("drop", drop))
+        self.mlp = Mlp(dim, hidden, drop=check_probability("drop", drop))
 
         mask = None
         self._mask_size: tuple[int, int] | None = None
@@ -264,6 +275,30 @@ class SwinBlock(nn.Module):
         return x + self.drop_path(self.mlp(self.norm2(x)))  # z_out = MLP(LN(z_hat)) + z_hat
 
 
+def merge_neighbours(x: torch.Tensor) -> torch.Tensor:
+    """Concatenate the channels of each 2x2 group of neighbouring tokens (Sec. 3.1, patch merging).
+
+    Args:
+        x: ``(B, H, W, C)`` with ``H`` and ``W`` even (:class:`PatchMerging` pads odd sides first).
+
+    Returns:
+        ``(B, H/2, W/2, 4C)``: at each position the four tokens in the official order, top-left ``x0``,
+        bottom-left ``x1``, top-right ``x2``, bottom-right ``x3``.
+    """
+    check_map(x)
+    H, W = x.shape[1], x.shape[2]
+    if H % 2 or W % 2:
+        raise ValueError(
+            f"merge_neighbours groups tokens 2x2, so H and W must be even, got a {H}x{W} map "
+            f"(pad odd sides by one row or column first, as PatchMerging does)"
+        )
+    x0 = x[:, 0::2, 0::2]  # (B, H/2, W/2, C) top-left of each 2x2 group
+    x1 = x[:, 1::2, 0::2]  # bottom-left
+    x2 = x[:, 0::2, 1::2]  # top-right
+    x3 = x[:, 1::2, 1::2]  # bottom-right
+    return torch.cat([x0, x1, x2, x3], dim=-1)  # (B, H/2, W/2, 4C)
+
+
 class PatchMerging(nn.Module):
     """Patch merging (Sec. 3.1): ``(B, H, W, C)`` to ``(B, ceil(H/2), ceil(W/2), 2C)``.
 
@@ -285,12 +320,8 @@ class PatchMerging(nn.Module):
         check_map(x, channels=self.dim)
         H, W = x.shape[1], x.shape[2]
         if H % 2 or W % 2:
-            x = nn.functional.pad(x, (0, 0, 0, W % 2, 0, H % 2))
-        x0 = x[:, 0::2, 0::2]  # (B, H/2, W/2, C) top-left of each 2x2 group
-        x1 = x[:, 1::2, 0::2]  # bottom-left
-        x2 = x[:, 0::2, 1::2]  # top-right
-        x3 = x[:, 1::2, 1::2]  # bottom-right
-        x = torch.cat([x0, x1, x2, x3], dim=-1)  # (B, H/2, W/2, 4C)
+            x = nn.functional.pad(x, (0, 0, 0, W % 2, 0, H % 2))  # one zero row / column at the bottom / right
+        x = merge_neighbours(x)  # (B, H/2, W/2, 4C)
         return self.reduction(self.norm(x))  # (B, H/2, W/2, 2C)
 
 
@@ -396,7 +427,12 @@ class SwinTransformer(nn.Module):
         super().__init__()
         self.img_size = check_pair("img_size", img_size)
         self.patch_size = check_positive_int("patch_size", patch_size)
-        if not depths or len(depths) != len(num_heads):
+        if (
+            not isinstance(depths, Sequence)
+            or not isinstance(num_heads, Sequence)
+            or not depths
+            or len(depths) != len(num_heads)
+        ):
             raise ValueError(
                 f"depths and num_heads need one entry per stage (at least one), got {depths!r} and {num_heads!r}"
             )
@@ -404,10 +440,11 @@ class SwinTransformer(nn.Module):
         num_heads = [check_positive_int(f"num_heads[{i}]", h) for i, h in enumerate(num_heads)]
         embed_dim = check_positive_int("embed_dim", embed_dim)
         drop_path_rate = check_probability("drop_path_rate", drop_path_rate)
+        drop_rate = check_probability("drop_rate", drop_rate)
+        mlp_ratio = check_ratio("mlp_ratio", mlp_ratio)
         if self.img_size[0] % patch_size or self.img_size[1] % patch_size:
             raise ValueError(f"img_size {self.img_size} must be divisible by patch_size={patch_size}")
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 0:
-            raise ValueError(f"num_classes must be a non-negative integer (0: no head), got {num_classes!r}")
+        num_classes = check_count("num_classes (0: no head)", num_classes)
         for i, heads in enumerate(num_heads):
             dim = embed_dim * 2**i
             if dim % heads:

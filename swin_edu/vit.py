@@ -1,5 +1,6 @@
 """The Vision Transformer's pieces (Dosovitskiy et al. 2021), reused by Swin.
 
+* :func:`patchify` / :func:`unpatchify`: images to flattened patch vectors and back, by pure reshaping.
 * :class:`PatchEmbed`: cut the image into ``p x p`` patches and project each linearly to ``C``
   channels; Swin's "Linear Embedding". A ``Conv2d`` with kernel = stride = ``p`` is exactly a
   ``Linear`` applied to every flattened patch.
@@ -14,10 +15,81 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ._checks import check_positive_int, check_probability
+from ._checks import check_count, check_heads, check_hidden_width, check_positive_int, check_probability, check_ratio
 from .attention import MultiHeadSelfAttention
 
-__all__ = ["PatchEmbed", "Mlp", "drop_path", "DropPath", "TransformerBlock", "VisionTransformer"]
+__all__ = [
+    "patchify",
+    "unpatchify",
+    "PatchEmbed",
+    "Mlp",
+    "drop_path",
+    "DropPath",
+    "TransformerBlock",
+    "VisionTransformer",
+]
+
+
+def _check_images(images, name: str = "images") -> None:
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (B, c, H, W), got {type(images).__name__}")
+    if images.dim() != 4:
+        raise ValueError(f"{name} must have shape (B, c, H, W) (4 dimensions), got {tuple(images.shape)}")
+
+
+def patchify(images: torch.Tensor, patch_size: int) -> torch.Tensor:
+    """Cut images into ``p x p`` patches and flatten each one (ViT, Sec. 3.1): the input of the "Linear
+    Embedding".
+
+    Args:
+        images: ``(B, c, H, W)`` with ``H`` and ``W`` multiples of ``p``.
+        patch_size: the patch side ``p``.
+
+    Returns:
+        ``(B, N, p * p * c)`` with ``N = (H / p) * (W / p)``: patches row by row over the image, and inside
+        a patch the numbers in (row, column, channel) order, each pixel's channels together.
+    """
+    _check_images(images)
+    p = check_positive_int("patch_size", patch_size)
+    B, c, H, W = images.shape
+    if H % p or W % p:
+        raise ValueError(
+            f"image size {H}x{W} is not divisible by the patch size {p}: crop or pad it to multiples of {p}"
+        )
+    x = images.reshape(B, c, H // p, p, W // p, p)  # (B, c, h, p, w, p): each side split into (patch, pixel)
+    x = x.permute(0, 2, 4, 3, 5, 1)  # (B, h, w, p, p, c): the patch grid first, then one patch
+    return x.reshape(B, (H // p) * (W // p), p * p * c)  # (B, N, p*p*c)
+
+
+def unpatchify(tokens: torch.Tensor, patch_size: int, height: int, width: int) -> torch.Tensor:
+    """Put flattened patches back into images: the inverse of :func:`patchify`.
+
+    Args:
+        tokens: ``(B, N, p * p * c)`` as :func:`patchify` returns them.
+        patch_size: the patch side ``p``.
+        height, width: the image size ``H, W``, multiples of ``p`` with ``(H / p) * (W / p) = N``.
+
+    Returns:
+        ``(B, c, H, W)``.
+    """
+    p = check_positive_int("patch_size", patch_size)
+    H, W = check_positive_int("height", height), check_positive_int("width", width)
+    if H % p or W % p:
+        raise ValueError(f"height x width = {H}x{W} must be multiples of the patch size {p}")
+    h, w = H // p, W // p
+    if not isinstance(tokens, torch.Tensor) or tokens.dim() != 3:
+        shape = tuple(tokens.shape) if isinstance(tokens, torch.Tensor) else type(tokens).__name__
+        raise ValueError(f"tokens must be a tensor of shape (B, N, p*p*c), got {shape}")
+    B, N, D = tokens.shape
+    if N != h * w or D % (p * p):
+        raise ValueError(
+            f"a {H}x{W} image holds N = {h}x{w} = {h * w} patches of {p}x{p} pixels, each flattened to p*p*c "
+            f"numbers (a multiple of {p * p}); got tokens of shape {tuple(tokens.shape)}"
+        )
+    c = D // (p * p)
+    x = tokens.reshape(B, h, w, p, p, c)  # (B, h, w, p, p, c)
+    x = x.permute(0, 5, 1, 3, 2, 4)  # (B, c, h, p, w, p)
+    return x.reshape(B, c, H, W)  # (B, c, H, W)
 
 
 class PatchEmbed(nn.Module):
@@ -96,6 +168,9 @@ class Mlp(nn.Module):
 
     def __init__(self, dim: int, hidden_dim: int, drop: float = 0.0):
         super().__init__()
+        dim = check_positive_int("dim", dim)
+        hidden_dim = check_positive_int("hidden_dim", hidden_dim)
+        drop = check_probability("drop", drop)
         self.fc1 = nn.Linear(dim, hidden_dim)
         self.act = nn.GELU()
         self.fc2 = nn.Linear(hidden_dim, dim)
@@ -112,9 +187,16 @@ class Mlp(nn.Module):
 
 def drop_path(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     """Stochastic depth (Huang et al. 2016): zero the residual branch ``x`` of a random fraction ``p``
-    of the samples and rescale the rest by ``1 / (1 - p)``; the identity at inference."""
+    of the samples and rescale the rest by ``1 / (1 - p)``; the identity at inference.
+
+    ``p`` must lie in ``[0, 1]``; with ``p = 1`` every sample's branch is dropped and the result is zeros
+    (there is nothing left to rescale: ``1 / (1 - p)`` does not exist).
+    """
+    p = check_probability("p", p, allow_one=True)
     if p == 0.0 or not training:
         return x
+    if p == 1.0:
+        return torch.zeros_like(x)
     keep = 1.0 - p
     shape = (x.shape[0],) + (1,) * (x.dim() - 1)  # one draw per sample
     return x * x.new_empty(shape).bernoulli_(keep) / keep
@@ -153,11 +235,13 @@ class TransformerBlock(nn.Module):
         fused_attn: bool = True,
     ):
         super().__init__()
+        check_heads(dim, num_heads)
+        hidden = check_hidden_width(dim, mlp_ratio)
         self.norm1 = nn.LayerNorm(dim)
         self.attn = MultiHeadSelfAttention(dim, num_heads, qkv_bias=qkv_bias, fused_attn=fused_attn)
         self.drop_path = DropPath(drop_path)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio))
+        self.mlp = Mlp(dim, hidden)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.drop_path(self.attn(self.norm1(x)))  # (B, n, C)
@@ -185,7 +269,11 @@ class VisionTransformer(nn.Module):
         fused_attn: bool = True,
     ):
         super().__init__()
-        check_positive_int("img_size", img_size)
+        img_size = check_positive_int("img_size", img_size)
+        patch_size = check_positive_int("patch_size", patch_size)
+        depth = check_positive_int("depth", depth)
+        num_classes = check_count("num_classes (0: no head)", num_classes)
+        check_ratio("mlp_ratio", mlp_ratio)
         if img_size % patch_size:
             raise ValueError(f"img_size={img_size} must be a multiple of patch_size={patch_size}")
         self.img_size = img_size

@@ -45,10 +45,15 @@ __all__ = [
     "shifted_partition",
     "receptive_field",
     "MASK_VALUE",
+    "MAX_INDEX_BYTES",
 ]
 
 #: What the official code adds to the logits of token pairs from different regions.
 MASK_VALUE = -100.0
+
+#: The largest relative position index :func:`relative_position_index` builds: its ``(M^2, M^2)`` int64
+#: tensor grows as ``8 M^4`` bytes (M = 7: 19 KB, M = 12: 166 KB, M = 76: 254 MiB, M = 120: 1.66 GB).
+MAX_INDEX_BYTES = 256 * 2**20
 
 
 def _check_window_fits(height: int, width: int, window_size: int) -> None:
@@ -202,13 +207,28 @@ def relative_position_index(window_size: int) -> torch.Tensor:
 
     Returns:
         ``(N, N)`` long tensor, ``N = M * M``.
+
+    Raises:
+        ValueError: if the index would take more than :data:`MAX_INDEX_BYTES` (256 MiB, ``M > 76``);
+            Swin uses ``M = 7`` (224-pixel images) and ``M = 12`` (384).
     """
     M = check_positive_int("window_size", window_size)
+    N = M * M
+    size = N * N * 8  # bytes of an (N, N) int64 tensor
+    if size > MAX_INDEX_BYTES:
+        largest = int((MAX_INDEX_BYTES / 8) ** 0.25) + 1  # then step down past any rounding of the root
+        while 8 * largest**4 > MAX_INDEX_BYTES:
+            largest -= 1
+        raise ValueError(
+            f"relative_position_index({M}) would be a {N} x {N} int64 tensor of {size / 1e9:.3g} GB (every "
+            f"(query, key) pair of a {M}x{M} window); windows above {largest} (an index over "
+            f"{MAX_INDEX_BYTES // 2**20} MiB) are refused. Swin uses M = 7 (224-pixel images) and M = 12 (384)"
+        )
     ys, xs = torch.meshgrid(torch.arange(M), torch.arange(M), indexing="ij")
     ys, xs = ys.flatten(), xs.flatten()  # (N,), (N,)
     dy = ys[:, None] - ys[None, :] + (M - 1)  # (N, N), in [0, 2M-2]
     dx = xs[:, None] - xs[None, :] + (M - 1)  # (N, N)
-    return dy * (2 * M - 1) + dx  # (N, N)
+    return dy.mul_(2 * M - 1).add_(dx)  # (N, N), in place: two (N, N) tensors at most
 
 
 def pad_to_window(x: torch.Tensor, window_size: int) -> torch.Tensor:
@@ -337,7 +357,9 @@ def receptive_field(
     window_size = check_positive_int("window_size", window_size)
     if _as_int(blocks) is None or blocks < 0:
         raise ValueError(f"blocks must be a non-negative integer, got {blocks!r}")
-    row, col = source
+    if not isinstance(source, (tuple, list)) or len(source) != 2 or any(_as_int(v) is None for v in source):
+        raise ValueError(f"source must be a pair (row, col) of integers, got {source!r}")
+    row, col = (_as_int(v) for v in source)
     if not (0 <= row < height and 0 <= col < width):
         raise ValueError(
             f"source {tuple(source)} lies outside the {height}x{width} map (rows 0..{height - 1}, "

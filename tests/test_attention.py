@@ -66,3 +66,20 @@ def test_wrong_token_shape_is_explained():
         msa(torch.randn(2, 5, 8))
     with pytest.raises(ValueError, match=r"same width d_k"):
         scaled_dot_product_attention(torch.randn(3, 4), torch.randn(3, 5), torch.randn(3, 5))
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (([[1.0]], torch.ones(2, 3), torch.ones(2, 3)), r"q must be a torch.Tensor of shape \(..., n, d\).*got list"),
+        ((torch.ones(2, 3), torch.ones(3), torch.ones(2, 3)), r"k must be a torch.Tensor .*got shape \(3,\)"),
+        ((torch.ones(2, 3), torch.ones(2, 3), None), r"v must be a torch.Tensor"),
+        (
+            (torch.ones(2, 3), torch.ones(2, 3), torch.ones(2, 3), 0.5),
+            r"bias must be None or a torch.Tensor.*got float",
+        ),
+    ],
+)
+def test_what_is_not_a_tensor_is_explained(args, message):
+    with pytest.raises(TypeError, match=message):
+        scaled_dot_product_attention(*args)

@@ -396,3 +396,103 @@ def test_cost_functions_refuse_nonsense():
     ]:
         with pytest.raises(ValueError, match=message):
             swin_edu.complexity.model_macs(model, size)
+
+
+# ---- merge_neighbours: the one library home of patch merging's 2x2 gather ----
+
+
+def split_neighbours(merged):
+    """The inverse of merge_neighbours, written from the official order (x0 top-left, x1 bottom-left,
+    x2 top-right, x3 bottom-right) with plain slicing assignments."""
+    B, h, w, C4 = merged.shape
+    C = C4 // 4
+    x = merged.new_empty(B, 2 * h, 2 * w, C)
+    x0, x1, x2, x3 = merged.split(C, dim=-1)
+    x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2] = x0, x1, x2, x3
+    return x
+
+
+@given(B=st.integers(1, 2), h=st.integers(1, 4), w=st.integers(1, 4), C=st.integers(1, 5))
+def test_merge_neighbours_round_trip(B, h, w, C):
+    x = torch.randn(B, 2 * h, 2 * w, C)
+    merged = swin_edu.swin.merge_neighbours(x)
+    assert merged.shape == (B, h, w, 4 * C)
+    assert torch.equal(split_neighbours(merged), x)
+    assert torch.equal(swin_edu.swin.merge_neighbours(split_neighbours(merged)), merged)
+
+
+def test_merge_neighbours_order_is_the_official_one():
+    x = torch.arange(4 * 6).float().reshape(1, 4, 6, 1)  # token value = 6 * row + column
+    merged = swin_edu.swin.merge_neighbours(x)
+    # the group at output (1, 2) covers rows 2-3, columns 4-5: top-left, bottom-left, top-right, bottom-right
+    assert merged[0, 1, 2].tolist() == [16.0, 22.0, 17.0, 23.0]
+
+
+def test_patch_merging_uses_merge_neighbours_after_padding_odd_sides():
+    merge = PatchMerging(3)
+    x = torch.randn(2, 5, 7, 3)
+    padded = F.pad(x, (0, 0, 0, 1, 0, 1))  # one zero row at the bottom, one zero column at the right
+    expected = merge.reduction(merge.norm(swin_edu.swin.merge_neighbours(padded)))
+    torch.testing.assert_close(merge(x), expected)
+    assert merge(x).shape == (2, 3, 4, 6)
+
+
+@pytest.mark.parametrize(
+    "x, message",
+    [
+        (torch.randn(1, 5, 6, 2), r"H and W must be even, got a 5x6 map"),
+        (torch.randn(5, 6, 2), r"\(B, H, W, C\)"),
+    ],
+)
+def test_merge_neighbours_refuses_odd_or_wrong_maps(x, message):
+    with pytest.raises(ValueError, match=message):
+        swin_edu.swin.merge_neighbours(x)
+
+
+# ---- meta_model: the one home of the meta-device model ----
+
+
+@pytest.mark.parametrize("variant, window_size, img_size", [("swin_t", 7, 224), ("swin_b", 12, 384), ("swin_t", 7, 96)])
+def test_meta_model_has_a_real_models_shapes(variant, window_size, img_size):
+    meta = swin_edu.meta_model(variant, window_size, img_size)
+    assert all(t.is_meta for t in meta.state_dict().values())
+    if variant == "swin_b":  # a real Swin-B is 350 MB: compare with one built on the meta device by the builder
+        with torch.device("meta"):
+            real = swin_edu.swin_b(img_size=img_size, window_size=window_size)
+    else:
+        real = getattr(swin_edu, variant)(img_size=img_size, window_size=window_size)
+    assert {k: v.shape for k, v in meta.state_dict().items()} == {k: v.shape for k, v in real.state_dict().items()}
+    assert (meta.img_size, meta.window_size, meta.embed_dim) == (real.img_size, real.window_size, real.embed_dim)
+    assert swin_edu.meta_model(variant, window_size, img_size) is meta  # cached
+    if variant == "swin_t" and img_size == 96:  # the small stages are built for smaller windows, as in the real one
+        assert meta.layers[3].blocks[0].window_size == real.layers[3].blocks[0].window_size == 3
+
+
+def test_meta_model_refuses_an_unknown_variant():
+    with pytest.raises(ValueError, match=r"variant must be one of \['swin_b', 'swin_l', 'swin_s', 'swin_t'\]"):
+        swin_edu.meta_model("swin_xl")
+
+
+# ---- bad ratios and rates, anywhere a size is taken from them ----
+
+
+@pytest.mark.parametrize("ratio", [float("nan"), float("inf"), -4, 0, 0.0, True, "4", None])
+def test_swin_refuses_a_bad_mlp_ratio(ratio):
+    with pytest.raises(ValueError, match=r"mlp_ratio must be a positive number \(finite, not nan\)"):
+        with torch.device("meta"):
+            swin_edu.swin_t(mlp_ratio=ratio)
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: swin_edu.swin_t(num_classes=-1), r"num_classes \(0: no head\) must be a non-negative integer"),
+        (lambda: swin_edu.swin_t(drop_rate=float("nan")), r"0 <= drop_rate < 1, got nan"),
+        (lambda: SwinBlock(8, 2, mlp_ratio=0.1), r"hidden width of int\(8 \* 0.1\) = 0"),
+        (lambda: SwinBlock(8, 2, window_size=77), r"relative_position_index\(77\) would be .* GB"),
+    ],
+)
+def test_more_bad_configurations_are_explained(build, message):
+    with pytest.raises(ValueError, match=message):
+        with torch.device("meta"):
+            build()

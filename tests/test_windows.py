@@ -3,7 +3,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from swin_edu import windows as windows_module
 from swin_edu.windows import (
+    MAX_INDEX_BYTES,
     cyclic_shift,
     effective_window,
     pad_to_window,
@@ -13,6 +15,7 @@ from swin_edu.windows import (
     reverse_cyclic_shift,
     shifted_partition,
     shifted_window_mask,
+    window_grid,
     window_partition,
     window_reverse,
 )
@@ -244,3 +247,81 @@ def test_receptive_field_equals_what_real_blocks_compute(H, W, M, source, blocks
 def test_bad_receptive_field_arguments_are_explained(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ---- window_grid: the one home of the padded map size and the window count ----
+
+
+@given(H=st.integers(1, 40), W=st.integers(1, 40), M=st.integers(1, 12), data=st.data())
+def test_window_grid_equals_padding_and_cutting_a_real_tensor(H, W, M, data):
+    s = data.draw(st.integers(0, M - 1))
+    grid = window_grid(H, W, M, s)
+    # the slow, obvious way: the rule of the official code written out, then pad a tensor and count windows
+    m, shift = (min(H, W), 0) if min(H, W) <= M else (M, s)
+    padded = pad_to_window(torch.zeros(1, H, W, 1), m)
+    n_windows = window_partition(padded, m).shape[0]
+    assert (grid.window, grid.shift) == (m, shift)
+    assert (grid.height, grid.width) == (H, W)
+    assert (grid.padded_height, grid.padded_width) == tuple(padded.shape[1:3])
+    assert grid.n_windows == grid.rows * grid.cols == n_windows
+    assert grid.padded == (tuple(padded.shape[1:3]) != (H, W))
+
+
+def test_window_grid_of_swin_t():
+    assert window_grid(56, 56, 7, 3) == (7, 3, 56, 56, 56, 56, 8, 8)
+    assert window_grid(7, 7, 7, 3).shift == 0  # the map is one window: nothing to shift
+    assert window_grid(50, 84, 7, 3).n_windows == 96  # 50 rows pad to 56
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: window_grid(56, 56, 0), r"window_size must be a positive integer, got 0"),
+        (lambda: window_grid(0, 56, 7), r"height must be a positive integer, got 0"),
+        (lambda: window_grid(56, 56, 7, 7), r"0 <= shift_size < window_size=7"),
+        (lambda: window_grid(56.0, 56, 7), r"height must be a positive integer, got 56.0"),
+    ],
+)
+def test_bad_window_grids_are_explained(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# ---- relative_position_index refuses windows whose index would not fit in memory ----
+
+
+def test_relative_position_index_has_a_documented_guard():
+    assert MAX_INDEX_BYTES == 256 * 2**20
+    assert 8 * 76**4 <= MAX_INDEX_BYTES < 8 * 77**4  # 76 is the largest window allowed (not built here: 254 MiB)
+    with pytest.raises(ValueError, match=r"relative_position_index\(77\) would be a 5929 x 5929 int64 tensor"):
+        relative_position_index(77)
+    with pytest.raises(ValueError, match=r"\(120\) would be a 14400 x 14400 int64 tensor of 1.66 GB.*above 76"):
+        relative_position_index(120)
+
+
+def test_the_guard_follows_the_documented_limit(monkeypatch):
+    monkeypatch.setattr(windows_module, "MAX_INDEX_BYTES", 8 * 3**4)  # an index of at most 81 entries: M <= 3
+    assert relative_position_index(3).shape == (9, 9)
+    with pytest.raises(ValueError, match=r"windows above 3"):
+        relative_position_index(4)
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ((1.5, 2), r"source must be a pair \(row, col\) of integers, got \(1.5, 2\)"),
+        ((1,), r"source must be a pair"),
+        (3, r"source must be a pair"),
+        ((True, 2), r"source must be a pair"),
+        ((-1, 2), r"source \(-1, 2\) lies outside the 8x8 map"),
+    ],
+)
+def test_bad_receptive_field_sources_are_explained(source, message):
+    with pytest.raises(ValueError, match=message):
+        receptive_field(8, 8, 4, source, 1)
+
+
+def test_numpy_sources_are_positions_too():
+    import numpy as np
+
+    assert torch.equal(receptive_field(8, 8, 4, (np.int64(1), np.int64(2)), 1), receptive_field(8, 8, 4, (1, 2), 1))
