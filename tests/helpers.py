@@ -21,15 +21,46 @@ def randomize_(model: nn.Module) -> nn.Module:
     return model
 
 
-def verdict(capsys, result, ok: bool, *phrases: str) -> str:
+class Kind(str):
+    """Put among a verdict's phrases to assert the structured :class:`Mismatch` kind instead of a text."""
+
+
+class Named(str):
+    """Put among a verdict's phrases to assert which catalogued mistake was recognised (its name)."""
+
+
+VALUES, SHAPE, DTYPE, TYPE, CRASH, MISSING, TIMEOUT = (
+    Kind(k) for k in ("values", "shape", "dtype", "type", "crash", "missing", "timeout")
+)
+
+
+def verdict(capsys, result, ok: bool, *phrases: str, kind: str | None = None, mistake: str | None = None) -> str:
     """Assert an exercise check's verdict: the returned value, the printed mark (and the result's repr),
-    and that the printed message names every phrase; return the message."""
+    the structured mismatch of a wrong answer (its ``kind`` and recognised ``mistake``, also given as
+    :class:`Kind` / :class:`Named` phrases), and that the printed message names every other phrase;
+    return the message."""
+    from swin_edu.exercises import KINDS, Mismatch
+
     printed = capsys.readouterr().out
     assert bool(result) is ok
     assert printed.startswith("✓ " if ok else "✗ "), printed
+    assert printed.count("\n") == 1, f"one line expected: {printed!r}"
     assert repr(result) == ("passed" if ok else "not yet")
+    kinds = [p for p in phrases if isinstance(p, Kind)] + ([Kind(kind)] if kind else [])
+    names = [p for p in phrases if isinstance(p, Named)] + ([Named(mistake)] if mistake else [])
+    mismatch = getattr(result, "mismatch", None)
+    if ok:
+        assert mismatch is None
+    else:
+        assert isinstance(mismatch, Mismatch) and mismatch.kind in KINDS, mismatch
+        assert printed == f"✗ {mismatch}\n", (printed, mismatch)
+    for expected in kinds:
+        assert mismatch.kind == expected, f"kind {mismatch.kind!r}, expected {expected!r}: {printed!r}"
+    for expected in names:
+        assert mismatch.mistake == expected, f"mistake {mismatch.mistake!r}, expected {expected!r}: {printed!r}"
     for phrase in phrases:
-        assert phrase in printed, f"{phrase!r} not in {printed!r}"
+        if not isinstance(phrase, (Kind, Named)):
+            assert phrase in printed, f"{phrase!r} not in {printed!r}"
     return printed
 
 

@@ -1,5 +1,6 @@
 """The check functions of notebook 05 accept right answers and name the typical wrong ones."""
 
+import itertools
 import math
 
 import pytest
@@ -14,7 +15,7 @@ from swin_edu.exercises.hierarchy import (
     check_stage_shapes,
 )
 from swin_edu.swin import PatchMerging
-from tests.helpers import randomize_, stub, verdict
+from tests.helpers import VALUES, randomize_, stub, verdict
 
 
 def crashes(*args):
@@ -92,7 +93,7 @@ def test_merge_keeps_the_seed(capsys):
     [
         (stub, ["is None", "missing `return`"]),
         (crashes, ["raised RuntimeError", "(2, 4, 8, 3)"]),
-        (merge_row_by_row, ["wrong values", "x0, x2, x1, x3", "x[:, 1::2, 0::2]"]),
+        (merge_row_by_row, [VALUES, "x0, x2, x1, x3", "x[:, 1::2, 0::2]"]),
         (merge_other_order, ["x3 (bottom-right), x1 (bottom-left)", "official order"]),
         (merge_without_norm, ["skipped the LayerNorm"]),
         (merge_plain_reshape, ["plain reshape", "2x2 square"]),
@@ -104,6 +105,23 @@ def test_merge_keeps_the_seed(capsys):
 )
 def test_merge_names_the_mistake(capsys, wrong, phrases):
     verdict(capsys, check_merge(wrong), False, *phrases)
+
+
+OFFICIAL = ((0, 0), (1, 0), (0, 1), (1, 1))
+NAMES = {(0, 0): "x0 (top-left)", (1, 0): "x1 (bottom-left)", (0, 1): "x2 (top-right)", (1, 1): "x3 (bottom-right)"}
+
+
+@pytest.mark.parametrize(
+    "order",
+    [o for o in itertools.permutations(OFFICIAL) if o not in (OFFICIAL, ((0, 0), (0, 1), (1, 0), (1, 1)))],
+    ids=lambda o: "".join(NAMES[n][1] for n in o),
+)
+def test_merge_names_every_other_order_of_the_neighbours(capsys, order):
+    def merge_in_order(x, norm, reduction):
+        return reduction(norm(gather(x, order=order)))
+
+    named = ", ".join(NAMES[n] for n in order)
+    verdict(capsys, check_merge(merge_in_order), False, VALUES, f"concatenated as {named}", "official order")
 
 
 # ---------------------------------------------------------------------------------------------- conv -> linear
@@ -188,11 +206,13 @@ def stage_shapes(img_size, embed_dim, window_size):
 
 
 def stages_stride_from_2(img_size, embed_dim, window_size):
-    return [(img_size // 2 ** (i + 1), img_size // 2 ** (i + 1), c, w) for i, (_, _, c, w) in enumerate(stage_shapes(img_size, embed_dim, window_size))]  # fmt: skip
+    rows = stage_shapes(img_size, embed_dim, window_size)
+    return [(img_size // 2 ** (i + 1), img_size // 2 ** (i + 1), c, w) for i, (_, _, c, w) in enumerate(rows)]
 
 
 def stages_quadrupled(img_size, embed_dim, window_size):
-    return [(h, w, embed_dim * 4**i, n) for i, (h, w, _, n) in enumerate(stage_shapes(img_size, embed_dim, window_size))]  # fmt: skip
+    rows = stage_shapes(img_size, embed_dim, window_size)
+    return [(h, w, embed_dim * 4**i, n) for i, (h, w, _, n) in enumerate(rows)]
 
 
 def stages_constant_width(img_size, embed_dim, window_size):

@@ -5,6 +5,7 @@ import pathlib
 
 import numpy as np
 import pytest
+import torch
 
 from swin_edu import complexity, swin, viz
 from swin_edu.exercises import roadmap
@@ -143,3 +144,35 @@ def test_roadmap_figure_labels_its_stages_from_the_library():
     for number in ("01", "02", "03", "04", "05"):
         assert f"({number})" in texts
     assert "no shift: 1 window" in texts  # stage 4 at 224 is one 7x7 window: its second block does not shift
+
+
+# ----------------------------------------------------------------------------------------------- the shared reader
+
+
+@pytest.mark.parametrize(
+    "form", [int, float, np.int64, np.float32, np.array, torch.tensor, lambda v: torch.tensor([v])]
+)
+def test_every_roadmap_check_reads_numbers_in_every_form(capsys, form):
+    verdict(capsys, roadmap.check_tokens(form(3136)), True)
+    verdict(capsys, roadmap.check_stage_at_stride(form(3), form(384)), True)
+    verdict(capsys, roadmap.check_windows(form(64), form(49)), True)
+    answer = {term: form(int(number)) for term, number in roadmap.TERM_NOTEBOOKS.items()}
+    if form in (int, np.int64):
+        verdict(capsys, roadmap.check_term_notebooks(answer), True)
+
+
+@pytest.mark.parametrize(
+    "call, kind",
+    [
+        (lambda: roadmap.check_tokens(None), "missing"),
+        (lambda: roadmap.check_tokens("3136"), "type"),
+        (lambda: roadmap.check_tokens(torch.ones(2)), "type"),
+        (lambda: roadmap.check_tokens(50176), "values"),
+        (lambda: roadmap.check_stage_at_stride(2, 192), "values"),
+        (lambda: roadmap.check_windows(8, 49), "values"),
+        (lambda: roadmap.check_term_notebooks([]), "type"),
+        (lambda: roadmap.check_term_notebooks({}), "missing"),
+    ],
+)
+def test_roadmap_checks_say_what_is_wrong_as_data(capsys, call, kind):
+    verdict(capsys, call(), False, kind=kind)

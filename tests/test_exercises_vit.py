@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from swin_edu.exercises.vit import check_linear_from_conv, check_resize_pos_embed, check_unpatchify, check_vit_cost
 from swin_edu.vit import PatchEmbed
-from tests.helpers import stub, verdict
+from tests.helpers import VALUES, stub, verdict
 
 # ---------------------------------------------------------------------------------------------- helpers
 
@@ -76,10 +76,10 @@ def test_unpatchify_accepts_the_inverse(capsys):
     [
         (stub, ["is None", "missing `return`"]),
         (crashes, ["raised RuntimeError", "p=4, height=8, width=12"]),
-        (unpatchify_plain_reshape, ["wrong values", "plain reshape"]),
-        (unpatchify_patches_by_column, ["wrong values", "row by row, left to right"]),
-        (unpatchify_channels_first_in_patch, ["wrong values", "(row, column, channel) order"]),
-        (unpatchify_rows_columns_swapped, ["wrong values", "rows and columns are swapped"]),
+        (unpatchify_plain_reshape, [VALUES, "plain reshape"]),
+        (unpatchify_patches_by_column, [VALUES, "row by row, left to right"]),
+        (unpatchify_channels_first_in_patch, [VALUES, "(row, column, channel) order"]),
+        (unpatchify_rows_columns_swapped, [VALUES, "rows and columns are swapped"]),
         (unpatchify_channels_last, ["shape (2, 8, 12, 3)", "channels-first"]),
     ],
 )
@@ -132,6 +132,8 @@ def test_vit_cost_accepts_ints_floats_and_tensors(capsys):
         (vit_cost_projections_only, ["expected Omega(MSA) = 521,428,992", "left out 2(hw)^2 C"]),
         (vit_cost_attention_only, ["left out 4hwC^2"]),
         (vit_cost_flops, ["FLOPs"]),
+        (lambda s, p, C: (s * s, vit_cost(s, p, C)[1]), ["gives 50,176 tokens", "count patches, not pixels"]),
+        (lambda s, p, C: (vit_cost(s, p, C)[0], 4 * (s // p) ** 2 * C**2 + (s // p) ** 4 * C), ["(hw)^2 C each"]),
     ],
 )
 def test_vit_cost_names_the_mistake(capsys, wrong, phrases):

@@ -14,7 +14,7 @@ from swin_edu.exercises.window_attention import (
     check_window_tokens,
 )
 from swin_edu.windows import relative_position_index, window_partition
-from tests.helpers import stub, verdict
+from tests.helpers import VALUES, stub, verdict
 
 # ---------------------------------------------------------------------------------------------- helpers
 
@@ -93,14 +93,14 @@ def per_image(x, M):
     [
         (stub, ["the windows is None", "returns nothing yet", "x (2, 3, 8, 12) and M=4"]),
         (crashes, ["raised RuntimeError", "is invalid"]),
-        (plain_reshape, ["wrong values", "plain reshape", "split H into (H/M, M)"]),
+        (plain_reshape, [VALUES, "plain reshape", "split H into (H/M, M)"]),
         (no_channel_permute, ["without a permute", "permute(0, 2, 3, 1)"]),
         (windows_by_column, ["windows come column by column"]),
         (tokens_by_column, ["inside each window the tokens run column by column"]),
         (channels_first, ["shape (12, 3, 16)", "channels are still first"]),
         (not_flattened, ["window_partition's shape", "flatten"]),
         (per_image, ["shape (2, 6, 16, 3)", "B * nW windows make the batch"]),
-        (lambda x, M: window_tokens(x, M) * 2, ["wrong values", "wrong places"]),
+        (lambda x, M: window_tokens(x, M) * 2, [VALUES, "wrong places"]),
     ],
 )
 def test_window_tokens_rejects_typical_mistakes(capsys, answer, phrases):
@@ -153,6 +153,7 @@ def padded_windows_unpadded_macs(h, w, C, M):
             ["gives 1,316 windows, expected 1,392", "rounding down"],
         ),
         (padded_windows_unpadded_macs, ["(200, 334, 96, 7) gives", "use the 203x336 map"]),
+        (lambda h, w, C, M: (h * w // M**2, stage_cost(h, w, C, M)[1]), ["gives 1,363 windows", "round up"]),
     ],
 )
 def test_stage_cost_rejects_typical_mistakes(capsys, answer, phrases):
@@ -200,6 +201,7 @@ def test_relative_index_reference_equals_the_library_for_square_windows():
         (variant(sign=-1), ["key − query", "transpose"]),
         (variant(radix=lambda Mh, Mw: 2 * Mh - 1), ["(2, 4)", "multiply the row offset by 2Mw − 1"]),
         (variant(radix=lambda Mh, Mw: Mw), ["rows collide", "not Mw"]),
+        (variant(radix=lambda Mh, Mw: 2 * Mw - 1 if Mh == Mw else Mh), ["rows collide", "not Mh", "(2, 4)"]),
         (variant(dtype=torch.float32), ["dtype torch.float32", "torch.long"]),
         (lambda Mh, Mw: relative_index(Mh, Mw).reshape(Mh, Mw, Mh, Mw), ["shape (3, 3, 3, 3)", "reshape to (9, 9)"]),
         (lambda Mh, Mw: relative_index(Mh, Mw) + 100, ["the largest row is 124", "only 25 rows"]),

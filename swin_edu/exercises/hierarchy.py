@@ -1,10 +1,12 @@
 """Check functions for the exercises of ``notebooks/05_hierarchy.ipynb``.
 
-Each ``check_...`` function calls the learner's answer on a few small inputs, compares it with the library
-(:class:`swin_edu.swin.PatchMerging`, :class:`swin_edu.swin.SwinBlock`, :func:`swin_edu.complexity.stage_summary`),
-prints either a ✓ or the first thing that is wrong, and returns ``True``/``False``. A wrong, unfinished or
-crashing answer never raises. Inputs and weights come from a private random generator, so a check does not
-move the notebook's seed.
+Each exercise is declared as data (:class:`~swin_edu.exercises._feedback.Exercise`): its cases, the reference
+from the library (:class:`swin_edu.swin.PatchMerging`, :class:`swin_edu.swin.SwinBlock`,
+:func:`swin_edu.swin.meta_model` with :func:`swin_edu.complexity.stage_summary`), how an answer is read and the
+typical mistakes with their hints. The shared runner calls the learner's answer on its own copies of the
+inputs, prints either a ✓ or the first thing that is wrong, and returns ``True``/``False``; a wrong,
+unfinished, crashing or endless answer never raises. Inputs and weights come from a private random
+generator, so a check does not move the notebook's seed.
 
 Patch merging gathers each 2x2 group of tokens of a channels-last map ``(B, H, W, C)`` in the official order
 ``x0`` (top-left), ``x1`` (bottom-left), ``x2`` (top-right), ``x3`` (bottom-right) into one ``4C`` vector.
@@ -20,16 +22,33 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..complexity import stage_summary
-from ..swin import PatchMerging, SwinBlock, SwinTransformer
-from ._feedback import ExerciseResult, compare_tensors, report
-from ._feedback import answer_name as _name
-from ._feedback import call_answer as _call
+from ..swin import CONFIGS, PatchMerging, SwinBlock, merge_neighbours, meta_model
+from ._feedback import (
+    Case,
+    Exercise,
+    ExerciseResult,
+    Mismatch,
+    Mistake,
+    as_number,
+    call,
+    compare_tensors,
+    read_module,
+    read_tensor,
+    same,
+    shown,
+    tensor_reader,
+)
 
 __all__ = ["check_merge", "check_linear_from_merge_conv", "check_stage_shapes", "check_block_params"]
 
 #: the official order of the four neighbours, as (row, column) offsets inside a 2x2 group
 OFFICIAL_ORDER = ((0, 0), (1, 0), (0, 1), (1, 1))
 _NAMES = {(0, 0): "x0 (top-left)", (1, 0): "x1 (bottom-left)", (0, 1): "x2 (top-right)", (1, 1): "x3 (bottom-right)"}
+_ROW_BY_ROW = ((0, 0), (0, 1), (1, 0), (1, 1))
+
+
+def _call_text(c: Case) -> str:
+    return f"{c.name}({', '.join(str(a) for a in c.args)})"
 
 
 def _merging(dim: int, g: torch.Generator) -> PatchMerging:
@@ -41,18 +60,6 @@ def _merging(dim: int, g: torch.Generator) -> PatchMerging:
         merging.norm.bias.copy_(0.5 * torch.randn(4 * dim, generator=g))
         merging.reduction.weight.copy_(torch.randn(2 * dim, 4 * dim, generator=g) / math.sqrt(4 * dim))
     return merging.eval()
-
-
-def _gathered(merging: PatchMerging, x: torch.Tensor) -> torch.Tensor:
-    """The library's concatenated ``(B, H/2, W/2, 4C)`` groups: the input its LayerNorm receives."""
-    seen = []
-    hook = merging.norm.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
-    try:
-        with torch.no_grad():
-            merging(x)
-    finally:
-        hook.remove()
-    return seen[0]
 
 
 def _gather(x: torch.Tensor, order=OFFICIAL_ORDER, pad_end: bool = True) -> torch.Tensor:
@@ -67,35 +74,120 @@ def _gather(x: torch.Tensor, order=OFFICIAL_ORDER, pad_end: bool = True) -> torc
 # Exercise 1: patch merging by hand, odd sides included
 
 
-def _diagnose_merge(got: torch.Tensor, x: torch.Tensor, merging: PatchMerging) -> str:
-    """Why ``got`` (right shape, wrong values) is not ``merging(x)``: the usual mistakes, tried one by one."""
-    norm, reduction = merging.norm, merging.reduction
+def _merge_cases() -> list[Case]:
+    g = torch.Generator().manual_seed(51)
+    cases = []
+    for B, H, W, C in [(2, 4, 8, 3), (1, 6, 6, 5), (2, 7, 5, 4), (1, 4, 3, 2)]:
+        merging = _merging(C, g)
+        x = torch.randn(B, H, W, C, generator=g)
+        where = f"for x of shape {(B, H, W, C)}"
+        cases.append(
+            Case(x, merging.norm, merging.reduction, where=where, x=x, merging=merging, odd=bool(H % 2 or W % 2))
+        )
+    return cases
 
-    def close(y: torch.Tensor) -> bool:
-        return y.shape == got.shape and torch.allclose(got, y, atol=1e-4, rtol=1e-4)
 
+@torch.no_grad()
+def _merged(c: Case, order=OFFICIAL_ORDER, norm: bool = True, pad_end: bool = True) -> torch.Tensor:
+    """Patch merging of the case's map with the case's weights, done right or in a typical wrong way."""
+    gathered = _gather(c.x, order, pad_end)
+    return c.merging.reduction(c.merging.norm(gathered) if norm else gathered)
+
+
+def _order_mistake(order) -> Mistake:
+    named = ", ".join(_NAMES[o] for o in order)
+    return Mistake(
+        f"order {named}",
+        f"the four neighbours are concatenated as {named}; the official order is x0, x1, x2, x3",
+        wrong=lambda c: _merged(c, order),
+        atol=1e-4,
+    )
+
+
+def _plain_reshape(c: Case) -> torch.Tensor:
+    B, H, W, C = c.x.shape
     with torch.no_grad():
-        if close(reduction(_gather(x))):
-            return "you skipped the LayerNorm: normalize the 4C vector before the projection, reduction(norm(x))"
-        if close(reduction(norm(_gather(x, ((0, 0), (0, 1), (1, 0), (1, 1)))))):
-            return (
-                "the neighbours are in the order x0, x2, x1, x3 (row by row); the official order is "
-                "x0 top-left x[:, 0::2, 0::2], x1 bottom-left x[:, 1::2, 0::2], x2 top-right x[:, 0::2, 1::2], "
-                "x3 bottom-right x[:, 1::2, 1::2]. Pretrained weights expect exactly this order"
-            )
-        for order in itertools.permutations(OFFICIAL_ORDER):
-            if order != OFFICIAL_ORDER and close(reduction(norm(_gather(x, order)))):
-                named = ", ".join(_NAMES[o] for o in order)
-                return f"the four neighbours are concatenated as {named}; the official order is x0, x1, x2, x3"
-        B, H, W, C = x.shape
-        if H % 2 == 0 and W % 4 == 0 and close(reduction(norm(x.reshape(B, H // 2, W // 2, 4 * C)))):
-            return (
-                "a plain reshape to (B, H/2, W/2, 4C) puts four tokens of one row together, not a 2x2 square: "
-                "take the neighbours with strided slices such as x[:, 0::2, 0::2]"
-            )
-        if (H % 2 or W % 2) and close(reduction(norm(_gather(x, pad_end=False)))):
-            return "pad the odd side with zeros at the bottom and on the right, not at the top or on the left"
-    return "check the four slices, their order x0, x1, x2, x3, the LayerNorm and the projection"
+        return c.merging.reduction(c.merging.norm(c.x.reshape(B, H // 2, W // 2, 4 * C)))
+
+
+def _merge_shape(c: Case, channels: int) -> tuple[int, int, int, int]:
+    B, H, W, C = c.x.shape
+    return (B, H // 2, W // 2, channels * C)
+
+
+def _pad_hint(c: Case) -> str:
+    H, W = c.x.shape[1], c.x.shape[2]
+    return (
+        f"the map is {H}x{W}, with an odd side: the 2x2 slices then have different sizes. Pad it with zeros "
+        "to even sides first, as the library does: F.pad(x, (0, 0, 0, W % 2, 0, H % 2))"
+    )
+
+
+MERGE = Exercise(
+    cases=_merge_cases,
+    reference=lambda c: _merged(c),
+    read=tensor_reader("the merged map"),
+    compare=lambda got, expected, c: compare_tensors("the merged map", got, expected, atol=1e-4, rtol=1e-4),
+    what="the merged map",
+    success="{name} merges each 2x2 group of neighbours exactly as PatchMerging does, odd sides too",
+    mistakes=[
+        Mistake("odd side not padded", _pad_hint, when=lambda crash, c: c.odd, kinds=("crash",)),
+        Mistake(
+            "no LayerNorm",
+            "you skipped the LayerNorm: normalize the 4C vector before the projection, reduction(norm(x))",
+            wrong=lambda c: _merged(c, norm=False),
+            atol=1e-4,
+        ),
+        Mistake(
+            "row by row",
+            "the neighbours are in the order x0, x2, x1, x3 (row by row); the official order is "
+            "x0 top-left x[:, 0::2, 0::2], x1 bottom-left x[:, 1::2, 0::2], x2 top-right x[:, 0::2, 1::2], "
+            "x3 bottom-right x[:, 1::2, 1::2]. Pretrained weights expect exactly this order",
+            wrong=lambda c: _merged(c, _ROW_BY_ROW),
+            atol=1e-4,
+        ),
+        *[_order_mistake(o) for o in itertools.permutations(OFFICIAL_ORDER) if o not in (OFFICIAL_ORDER, _ROW_BY_ROW)],
+        Mistake(
+            "plain reshape",
+            "a plain reshape to (B, H/2, W/2, 4C) puts four tokens of one row together, not a 2x2 square: "
+            "take the neighbours with strided slices such as x[:, 0::2, 0::2]",
+            wrong=_plain_reshape,
+            when=lambda got, c: c.x.shape[1] % 2 == 0 and c.x.shape[2] % 4 == 0,
+            atol=1e-4,
+        ),
+        Mistake(
+            "padded at the start",
+            "pad the odd side with zeros at the bottom and on the right, not at the top or on the left",
+            wrong=lambda c: _merged(c, pad_end=False),
+            when=lambda got, c: c.odd,
+            atol=1e-4,
+        ),
+        Mistake(
+            "somewhere else",
+            "check the four slices, their order x0, x1, x2, x3, the LayerNorm and the projection",
+            when=lambda got, c: True,
+        ),
+        Mistake(
+            "odd side dropped",
+            "the odd row or column was dropped; pad it with zeros first, as the library does: "
+            "F.pad(x, (0, 0, 0, W % 2, 0, H % 2))",
+            when=lambda got, c: c.odd and tuple(got.shape) == _merge_shape(c, 2),
+            kinds=("shape",),
+        ),
+        Mistake(
+            "no projection",
+            "that is the concatenation (4C); apply the LayerNorm, then the projection to 2C",
+            when=lambda got, c: got.shape[-1] == 4 * c.x.shape[-1],
+            kinds=("shape",),
+        ),
+        Mistake(
+            "channels first",
+            "that is channels-first; the map stays channels-last, (B, H/2, W/2, 2C)",
+            when=lambda got, c: got.dim() == 4 and got.shape[1] == 2 * c.x.shape[-1],
+            kinds=("shape",),
+        ),
+    ],
+)
 
 
 def check_merge(fn) -> ExerciseResult:
@@ -106,41 +198,91 @@ def check_merge(fn) -> ExerciseResult:
     weights: ``(B, ceil(H/2), ceil(W/2), 2C)``, an odd side zero-padded at the bottom or right first. The
     LayerNorm has random scales and shifts, so skipping it shows. Names a skipped or misplaced LayerNorm, the
     neighbours in another order (``x0, x2, x1, x3`` in particular), a plain reshape instead of a 2x2 gather,
-    a forgotten projection, and an odd row or column cropped or padded on the wrong side.
+    a forgotten projection, and an odd row or column not padded (a crash), cropped or padded on the wrong side.
     """
-    name = _name(fn)
-    g = torch.Generator().manual_seed(51)
-    for B, H, W, C in [(2, 4, 8, 3), (1, 6, 6, 5), (2, 7, 5, 4), (1, 4, 3, 2)]:
-        merging = _merging(C, g)
-        x = torch.randn(B, H, W, C, generator=g)
-        where = f"for x of shape {(B, H, W, C)}"
-        answer, crashed = _call(fn, x.clone(), merging.norm, merging.reduction)
-        if crashed:
-            return report(False, f"{crashed} ({where})")
-        with torch.no_grad():
-            expected = merging(x)
-        why = compare_tensors("the merged map", answer, expected, atol=1e-4, rtol=1e-4)
-        if why is None:
-            continue
-        if "wrong values" in why:
-            why += ": " + _diagnose_merge(answer.detach().float(), x, merging)
-        elif "shape" in why:
-            shape = tuple(answer.shape)
-            if shape == (B, H // 2, W // 2, 2 * C) and (H % 2 or W % 2):
-                why += (
-                    ": the odd row or column was dropped; pad it with zeros first, as the library does: "
-                    "F.pad(x, (0, 0, 0, W % 2, 0, H % 2))"
-                )
-            elif shape[-1] == 4 * C:
-                why += ": that is the concatenation (4C); apply the LayerNorm, then the projection to 2C"
-            elif len(shape) == 4 and shape[1] == 2 * C:
-                why += ": that is channels-first; the map stays channels-last, (B, H/2, W/2, 2C)"
-        return report(False, f"{why} ({where})")
-    return report(True, f"{name} merges each 2x2 group of neighbours exactly as PatchMerging does, odd sides too")
+    return MERGE.check(fn)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Exercise 2: a 2x2 stride-2 convolution as the merging projection
+
+
+def _merge_conv_cases() -> list[Case]:
+    g = torch.Generator().manual_seed(52)
+    cases = []
+    for C in (3, 5):
+        with torch.random.fork_rng(devices=[]):
+            conv = nn.Conv2d(C, 2 * C, kernel_size=2, stride=2, bias=False)
+        with torch.no_grad():
+            conv.weight.copy_(torch.randn(2 * C, C, 2, 2, generator=g))
+        x = torch.randn(2, 4, 6, C, generator=g)  # (B, H, W, C)
+        where = f"for Conv2d({C}, {2 * C}, kernel_size=2, stride=2, bias=False)"
+        cases.append(Case(conv, where=where, conv=conv, C=C, x=x))
+    return cases
+
+
+@torch.no_grad()
+def _conv_on_map(c: Case) -> torch.Tensor:
+    return c.conv(c.x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)  # (B, H/2, W/2, 2C)
+
+
+def _compare_merge_linear(linear: nn.Linear, expected: torch.Tensor, c: Case) -> Mismatch | None:
+    """No bias, the weight's shape, then the map on the gathered neighbours against the conv."""
+    if linear.bias is not None:
+        return Mismatch("type", "the projection of patch merging has no bias: build nn.Linear(4C, 2C, bias=False)")
+    weight = read_tensor(linear.weight, "its weight")
+    if isinstance(weight, Mismatch):
+        return weight
+    C = c.C
+    if tuple(weight.shape) != (2 * C, 4 * C):
+        return Mismatch(
+            "shape",
+            f"its weight has shape {tuple(weight.shape)}, expected {(2 * C, 4 * C)}",
+            f"the projection maps 4C = {4 * C} numbers to 2C = {2 * C}",
+        )
+    with torch.no_grad():
+        got = call(linear, (merge_neighbours(c.x),), name="your Linear")  # (B, H/2, W/2, 2C)
+    if isinstance(got, Mismatch):
+        return got
+    mismatch = compare_tensors("linear(gather(x))", got, expected, atol=1e-4, rtol=1e-4)
+    if mismatch is not None:
+        hint = "block k of C columns must be conv.weight[:, :, r, c] for the k-th neighbour (r, c)"
+        return Mismatch(mismatch.kind, mismatch.message, hint)
+    return None
+
+
+def _weight_is(linear, wrong: torch.Tensor) -> bool:
+    return same(read_tensor(linear.weight, "its weight"), wrong, atol=1e-6)
+
+
+LINEAR_FROM_MERGE_CONV = Exercise(
+    cases=_merge_conv_cases,
+    reference=_conv_on_map,
+    read=lambda answer, c, name: read_module(answer, nn.Linear, name),
+    compare=_compare_merge_linear,
+    missing="{name} should return an nn.Linear, got nothing (a missing `return`?)",
+    success="{name} gives the Linear(4C, 2C) on the gathered neighbours that equals the 2x2 stride-2 conv",
+    mistakes=[
+        Mistake(
+            "weight as (in, out)",
+            "nn.Linear stores its weight as (out_features, in_features)",
+            when=lambda linear, c: tuple(linear.weight.shape) == (4 * c.C, 2 * c.C),
+            kinds=("shape",),
+        ),
+        Mistake(
+            "row by row",
+            "permute(0, 2, 3, 1) lays the kernel out row by row, i.e. x0, x2, x1, x3; the official order "
+            "x0, x1, x2, x3 runs down each column of the 2x2 kernel: permute(0, 3, 2, 1) before the reshape",
+            when=lambda linear, c: _weight_is(linear, c.conv.weight.permute(0, 2, 3, 1).reshape(2 * c.C, 4 * c.C)),
+        ),
+        Mistake(
+            "conv's own order",
+            "this is the conv's weight flattened in its own (channel, row, column) order; the 4C inputs are "
+            "four whole tokens one after another, x0, x1, x2, x3, each C channels",
+            when=lambda linear, c: _weight_is(linear, c.conv.weight.reshape(2 * c.C, 4 * c.C)),
+        ),
+    ],
+)
 
 
 def check_linear_from_merge_conv(fn) -> ExerciseResult:
@@ -148,181 +290,215 @@ def check_linear_from_merge_conv(fn) -> ExerciseResult:
 
     ``conv`` is ``nn.Conv2d(C, 2C, kernel_size=2, stride=2, bias=False)``; the answer must satisfy
     ``linear(gather(x)) == conv(x)`` (read channels-last) for every map ``x``, where ``gather`` is the official
-    concatenation ``x0, x1, x2, x3`` that :class:`swin_edu.swin.PatchMerging` feeds its LayerNorm. Names the
-    row-by-row order ``x0, x2, x1, x3`` (a ``permute(0, 2, 3, 1)``), the conv's own flattening, a transposed
-    weight and a bias.
+    concatenation ``x0, x1, x2, x3`` (:func:`swin_edu.swin.merge_neighbours`) that
+    :class:`swin_edu.swin.PatchMerging` feeds its LayerNorm. Names the row-by-row order ``x0, x2, x1, x3``
+    (a ``permute(0, 2, 3, 1)``), the conv's own flattening, a transposed weight and a bias.
     """
-    name = _name(fn)
-    g = torch.Generator().manual_seed(52)
-    for C in (3, 5):
-        with torch.random.fork_rng(devices=[]):
-            conv = nn.Conv2d(C, 2 * C, kernel_size=2, stride=2, bias=False)
-        with torch.no_grad():
-            conv.weight.copy_(torch.randn(2 * C, C, 2, 2, generator=g))
-        where = f"for Conv2d({C}, {2 * C}, kernel_size=2, stride=2, bias=False)"
-        answer, crashed = _call(fn, conv)
-        if crashed:
-            return report(False, f"{crashed} ({where})")
-        if not isinstance(answer, nn.Linear):
-            got = "nothing (a missing `return`?)" if answer is None else type(answer).__name__
-            return report(False, f"{name} should return an nn.Linear, got {got}")
-        if answer.bias is not None:
-            return report(
-                False, f"the projection of patch merging has no bias: build nn.Linear(4C, 2C, bias=False) ({where})"
-            )
-        weight = answer.weight.detach().float()
-        if tuple(weight.shape) != (2 * C, 4 * C):
-            hint = (
-                ": nn.Linear stores its weight as (out_features, in_features)"
-                if tuple(weight.shape) == (4 * C, 2 * C)
-                else f": the projection maps 4C = {4 * C} numbers to 2C = {2 * C}"
-            )
-            return report(
-                False, f"its weight has shape {tuple(weight.shape)}, expected {(2 * C, 4 * C)}{hint} ({where})"
-            )
-        x = torch.randn(2, 4, 6, C, generator=g)  # (B, H, W, C)
-        with torch.no_grad():
-            gathered = _gathered(_merging(C, g), x)  # (B, H/2, W/2, 4C), the library's order
-            expected = conv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)  # (B, H/2, W/2, 2C)
-            got = answer(gathered)
-        why = compare_tensors("linear(gather(x))", got, expected, atol=1e-4, rtol=1e-4)
-        if why is None:
-            continue
-        raster = conv.weight.detach().permute(0, 2, 3, 1).reshape(2 * C, 4 * C)
-        if torch.allclose(weight, raster, atol=1e-6):
-            why += (
-                ": permute(0, 2, 3, 1) lays the kernel out row by row, i.e. x0, x2, x1, x3; the official order "
-                "x0, x1, x2, x3 runs down each column of the 2x2 kernel: permute(0, 3, 2, 1) before the reshape"
-            )
-        elif torch.allclose(weight, conv.weight.detach().reshape(2 * C, 4 * C), atol=1e-6):
-            why += (
-                ": this is the conv's weight flattened in its own (channel, row, column) order; the 4C inputs are "
-                "four whole tokens one after another, x0, x1, x2, x3, each C channels"
-            )
-        else:
-            why += ": block k of C columns must be conv.weight[:, :, r, c] for the k-th neighbour (r, c)"
-        return report(False, f"{why} ({where})")
-    return report(True, f"{name} gives the Linear(4C, 2C) on the gathered neighbours that equals the 2x2 stride-2 conv")
+    return LINEAR_FROM_MERGE_CONV.check(fn)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Exercise 3: the stage shapes of a Swin model
 
+_VARIANT_OF_WIDTH = {config["embed_dim"]: name for name, config in reversed(CONFIGS.items())}  # 96 -> swin_t
 
-def _expected_stages(img_size: int, embed_dim: int, window_size: int) -> list[tuple[int, int, int, int]]:
-    with torch.device("meta"):
-        model = SwinTransformer(
-            img_size=img_size, embed_dim=embed_dim, window_size=window_size, num_heads=(1, 1, 1, 1), num_classes=0
-        )
+
+def _stage_cases() -> list[Case]:
+    cases = []
+    for img_size, C, M in [(384, 128, 12), (224, 96, 7), (448, 192, 12), (224, 128, 12)]:
+        cases.append(Case(img_size, C, M, img_size=img_size, C=C, M=M))
+    return cases
+
+
+def _expected_stages(c: Case) -> list[tuple[int, int, int, int]]:
+    """(height, width, channels, windows) per stage, read off the library's meta-device model."""
+    model = meta_model(_VARIANT_OF_WIDTH[c.C], window_size=c.M, img_size=c.img_size)
     return [(s["height"], s["width"], s["channels"], s["windows"]) for s in stage_summary(model)]
 
 
-def _as_int(value):
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _whole(value):
+    number = as_number(value)
+    return int(number) if number is not None and float(number).is_integer() else None
+
+
+def _read_stages(answer, c: Case, name: str):
+    call_text = _call_text(c)
+    try:
+        rows = [tuple(row) for row in answer]
+    except TypeError:
+        return Mismatch("type", f"{call_text} should return a list of 4 tuples, got {type(answer).__name__}")
+    if len(rows) != 4 or any(len(row) != 4 for row in rows):
+        return Mismatch(
+            "type", f"{call_text} should give 4 stages, each (height, width, channels, windows); got {answer!r}"
+        )
+    return rows
+
+
+def _first_wrong(rows, expected) -> tuple[int, tuple, tuple] | None:
+    """The first stage whose row differs: ``(i, the row as whole numbers, the right row)``."""
+    for i, (row, want) in enumerate(zip(rows, expected)):
+        got = tuple(_whole(v) for v in row)
+        if got != want:
+            return i, got, want
+    return None
+
+
+def _compare_stages(rows, expected, c: Case) -> Mismatch | None:
+    wrong = _first_wrong(rows, expected)
+    if wrong is None:
+        return None
+    i, got, want = wrong
+    H, W, channels, _ = want
+    message = f"{_call_text(c)}, stage {i + 1}: got {tuple(rows[i])!r}, expected {want}"
+    if None in got:
+        return Mismatch("type", message, "give whole numbers (int)")
+    if got[:2] != (H, W):
+        stride = 4 * 2**i
+        return Mismatch(
+            "values", message, f"stage {i + 1} has stride {stride}: the map is img_size / {stride} = {H} on a side"
+        )
+    if got[2] != channels:
+        return Mismatch("values", message, "patch merging doubles the channels at each step: C, 2C, 4C, 8C")
+    return Mismatch("values", message, f"count ceil(H/M) x ceil(W/M) windows of {c.M} x {c.M} tokens")
+
+
+def _stage_mistake(name: str, hint, when) -> Mistake:
+    """A mistake in the first wrong stage; ``when(i, got, want, case)`` and ``hint(i, want, case)``."""
+
+    def matches(rows, c: Case) -> bool:
+        i, got, want = _first_wrong(rows, _expected_stages(c))
+        return when(i, got, want, c)
+
+    def says(c: Case, rows) -> str:
+        i, got, want = _first_wrong(rows, _expected_stages(c))
+        return hint(i, want, c)
+
+    return Mistake(name, says, when=matches)
+
+
+STAGE_SHAPES = Exercise(
+    cases=_stage_cases,
+    reference=_expected_stages,
+    read=_read_stages,
+    compare=_compare_stages,
+    returns="4 tuples",
+    success="{name} gives the resolution, width and windows of every stage",
+    mistakes=[
+        _stage_mistake(
+            "channels quadrupled",
+            lambda i, want, c: "4C is the concatenation; the projection brings it down to 2C, so channels double",
+            lambda i, got, want, c: got[:2] == want[:2] and got[2] == c.C * 4**i != want[2],
+        ),
+        _stage_mistake(
+            "a map no larger than the window",
+            lambda i, want, c: f"a map no larger than the window (here {want[0]} <= {c.M}) is a single window",
+            lambda i, got, want, c: got[:3] == want[:3] and want[0] <= c.M,
+        ),
+        _stage_mistake(
+            "no padding",
+            lambda i, want, c: (
+                f"{want[0]} is not a multiple of {c.M}: the map is padded, so there are "
+                f"ceil({want[0]}/{c.M}) = {math.ceil(want[0] / c.M)} windows a side"
+            ),
+            lambda i, got, want, c: got[:3] == want[:3] and got[3] == (want[0] // c.M) ** 2,
+        ),
+        _stage_mistake(
+            "one side",
+            lambda i, want, c: (
+                f"that is the windows along one side; the map has {math.ceil(want[0] / c.M)} x "
+                f"{math.ceil(want[1] / c.M)} windows"
+            ),
+            lambda i, got, want, c: got[:3] == want[:3] and got[3] == math.ceil(want[0] / c.M),
+        ),
+    ],
+)
 
 
 def check_stage_shapes(fn) -> ExerciseResult:
     """Check ``fn(img_size, embed_dim, window_size)``: the four stages of a Swin model on a square image.
 
     The answer is a list of four tuples ``(height, width, channels, windows)``, one per stage, as
-    :func:`swin_edu.complexity.stage_summary` computes them: maps of side ``img_size / 4, / 8, / 16, / 32``,
-    channels ``C, 2C, 4C, 8C``, and ``ceil(H / M) * ceil(W / M)`` windows (a map whose sides are not multiples
-    of ``M`` is padded), except that a map no larger than ``M`` is one window. Cases: Swin-B at 384 with
-    ``M = 12`` first, then Swin-T at 224, a map that needs padding and one smaller than the window.
+    :func:`swin_edu.complexity.stage_summary` computes them for :func:`swin_edu.swin.meta_model`: maps of side
+    ``img_size / 4, / 8, / 16, / 32``, channels ``C, 2C, 4C, 8C``, and ``ceil(H / M) * ceil(W / M)`` windows (a
+    map whose sides are not multiples of ``M`` is padded), except that a map no larger than ``M`` is one
+    window. Numbers may be Python, numpy or one-element tensors. Cases: Swin-B at 384 with ``M = 12`` first,
+    then Swin-T at 224, a map that needs padding (Swin-L at 448) and one smaller than the window.
     """
-    name = _name(fn)
-    for img_size, C, M in [(384, 128, 12), (224, 96, 7), (448, 192, 12), (224, 128, 12)]:
-        where = f"{name}({img_size}, {C}, {M})"
-        expected = _expected_stages(img_size, C, M)
-        answer, crashed = _call(fn, img_size, C, M)
-        if crashed:
-            return report(False, crashed)
-        if answer is None:
-            return report(False, f"{name} returns nothing yet (a missing `return`?): it should return 4 tuples")
-        try:
-            rows = [tuple(row) for row in answer]
-        except TypeError:
-            return report(False, f"{where} should return a list of 4 tuples, got {type(answer).__name__}")
-        if len(rows) != 4 or any(len(row) != 4 for row in rows):
-            return report(
-                False, f"{where} should give 4 stages, each (height, width, channels, windows); got {answer!r}"
-            )
-        for i, (row, want) in enumerate(zip(rows, expected)):
-            got = tuple(_as_int(v) for v in row)
-            if got == want:
-                continue
-            H, W, ch, _ = want
-            stage = f"{where}, stage {i + 1}: got {tuple(row)!r}, expected {want}"
-            if None in got:
-                return report(False, f"{stage}: give whole numbers (int)")
-            if got[:2] != (H, W):
-                hint = f"stage {i + 1} has stride {4 * 2**i}: the map is img_size / {4 * 2**i} = {H} on a side"
-                return report(False, f"{stage}: {hint}")
-            if got[2] != ch:
-                hint = "patch merging doubles the channels at each step: C, 2C, 4C, 8C"
-                if got[2] == C * 4**i:
-                    hint = "4C is the concatenation; the projection brings it down to 2C, so channels double"
-                return report(False, f"{stage}: {hint}")
-            side = math.ceil(H / M)
-            if H <= M:
-                hint = f"a map no larger than the window (here {H} <= {M}) is a single window"
-            elif got[3] == (H // M) ** 2:
-                hint = f"{H} is not a multiple of {M}: the map is padded, so there are ceil({H}/{M}) = {side} windows a side"
-            elif got[3] == side:
-                hint = f"that is the windows along one side; the map has {side} x {side} windows"
-            else:
-                hint = f"count ceil(H/M) x ceil(W/M) windows of {M} x {M} tokens"
-            return report(False, f"{stage}: {hint}")
-    return report(True, f"{name} gives the resolution, width and windows of every stage")
+    return STAGE_SHAPES.check(fn)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Exercise 4: the parameters of one Swin block
 
 
-def _block_parameters(C: int, heads: int, M: int) -> int:
-    with torch.device("meta"):
-        block = SwinBlock(C, heads, window_size=M)
+def _block_parameters(c: Case) -> int:
+    with torch.device("meta"):  # shapes only
+        block = SwinBlock(c.C, c.h, window_size=c.M)
     return sum(p.numel() for p in block.parameters())
+
+
+def _read_count(answer, c: Case, name: str):
+    number = as_number(answer)
+    if number is None:
+        return Mismatch("type", f"{_call_text(c)} should return a number, got {type(answer).__name__}")
+    return number
+
+
+def _compare_count(got, expected: int, c: Case) -> Mismatch | None:
+    return None if got == expected else Mismatch("values", f"{_call_text(c)} gives {shown(got)}, expected {expected:,}")
+
+
+def _vit_block(c: Case) -> int:
+    return 12 * c.C**2 + 13 * c.C
+
+
+def _count_mistake(name: str, hint: str, wrong) -> Mistake:
+    return Mistake(name, hint, when=lambda got, c: got == wrong(c))
+
+
+BLOCK_PARAMS = Exercise(
+    cases=lambda: [Case(C, h, M, C=C, h=h, M=M) for C, h, M in [(96, 3, 7), (128, 4, 12), (64, 2, 5), (192, 6, 7)]],
+    reference=_block_parameters,
+    read=_read_count,
+    compare=_compare_count,
+    returns="a number",
+    success="{name} counts a Swin block: 12C^2 + 13C + (2M - 1)^2 h",
+    mistakes=[
+        _count_mistake(
+            "ViT's block",
+            "that is ViT's block; add the relative position bias table, (2M - 1)^2 rows by h heads",
+            _vit_block,
+        ),
+        _count_mistake(
+            "M^2 rows",
+            "the table has a row per offset between two tokens: (2M - 1)^2 rows, not M^2",
+            lambda c: _vit_block(c) + c.M**2 * c.h,
+        ),
+        _count_mistake(
+            "M^4 rows",
+            "the table holds one row per offset, (2M - 1)^2 of them, not one per token pair",
+            lambda c: _vit_block(c) + c.M**4 * c.h,
+        ),
+        _count_mistake(
+            "one column",
+            "the table has one column per head: (2M - 1)^2 * h",
+            lambda c: _vit_block(c) + (2 * c.M - 1) ** 2,
+        ),
+        _count_mistake(
+            "no biases",
+            "count the biases and LayerNorms too: 13C (qkv 3C, proj C, MLP 5C, 4C)",
+            lambda c: 12 * c.C**2 + (2 * c.M - 1) ** 2 * c.h,
+        ),
+    ],
+)
 
 
 def check_block_params(fn) -> ExerciseResult:
     """Check ``fn(C, num_heads, window_size) -> int``: the parameters of one Swin block as a formula.
 
     The answer must equal the parameter count of :class:`swin_edu.swin.SwinBlock` (built on the ``meta`` device):
-    ``12C^2 + 13C + (2M - 1)^2 h``, the pre-norm block of ViT plus the relative position bias table. Names a
-    missing table, a table of ``M^2`` or ``M^4`` rows, a table without a column per head, and missing biases.
+    ``12C^2 + 13C + (2M - 1)^2 h``, the pre-norm block of ViT plus the relative position bias table. Numbers
+    may be Python, numpy or one-element tensors. Names a missing table, a table of ``M^2`` or ``M^4`` rows, a
+    table without a column per head, and missing biases.
     """
-    name = _name(fn)
-    for C, h, M in [(96, 3, 7), (128, 4, 12), (64, 2, 5), (192, 6, 7)]:
-        where = f"{name}({C}, {h}, {M})"
-        expected = _block_parameters(C, h, M)
-        answer, crashed = _call(fn, C, h, M)
-        if crashed:
-            return report(False, crashed)
-        if answer is None:
-            return report(False, f"{name} returns nothing yet (a missing `return`?): it should return a number")
-        got = answer.item() if isinstance(answer, torch.Tensor) and answer.numel() == 1 else answer
-        if isinstance(got, bool) or not isinstance(got, (int, float)):
-            return report(False, f"{where} should return a number, got {type(answer).__name__}")
-        if got == expected:
-            continue
-        why = f"{where} gives {got:,}, expected {expected:,}"
-        vit_block = 12 * C**2 + 13 * C
-        mistakes = [
-            (vit_block, "that is ViT's block; add the relative position bias table, (2M - 1)^2 rows by h heads"),
-            (vit_block + M**2 * h, "the table has a row per offset between two tokens: (2M - 1)^2 rows, not M^2"),
-            (vit_block + M**4 * h, "the table holds one row per offset, (2M - 1)^2 of them, not one per token pair"),
-            (vit_block + (2 * M - 1) ** 2, "the table has one column per head: (2M - 1)^2 * h"),
-            (12 * C**2 + (2 * M - 1) ** 2 * h, "count the biases and LayerNorms too: 13C (qkv 3C, proj C, MLP 5C, 4C)"),
-        ]
-        for wrong, hint in mistakes:
-            if got == wrong:
-                why += f": {hint}"
-                break
-        return report(False, why)
-    return report(True, f"{name} counts a Swin block: 12C^2 + 13C + (2M - 1)^2 h")
+    return BLOCK_PARAMS.check(fn)

@@ -1,9 +1,11 @@
 """Check functions for the exercises of ``notebooks/02_vit.ipynb``.
 
-Each ``check_...`` function calls the learner's answer on a few small inputs, compares it with the library
-(:mod:`swin_edu.vit`, :mod:`swin_edu.complexity`) or with PyTorch, prints either a ✓ or the first thing that is
-wrong, and returns ``True``/``False``. A wrong, unfinished or crashing answer never raises. The inputs come from
-a private random generator, so a check does not move the notebook's seed.
+Each exercise is declared as data (:class:`~swin_edu.exercises._feedback.Exercise`): its cases, the reference
+from the library (:mod:`swin_edu.vit`, :mod:`swin_edu.complexity`) or PyTorch, how an answer is read and the
+typical mistakes with their hints. The shared runner calls the learner's answer on its own copies of the
+inputs, prints either a ✓ or the first thing that is wrong, and returns ``True``/``False``; a wrong,
+unfinished, crashing or endless answer never raises. The inputs come from a private random generator, so a
+check does not move the notebook's seed.
 
 The course flattens a ``p x p`` patch of an RGB image pixel by pixel, row by row, each pixel's colours
 together: a patch vector holds its numbers in ``(row, column, channel)`` order, and the patches of an image
@@ -19,129 +21,182 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..complexity import msa_macs
-from ..vit import PatchEmbed, VisionTransformer
-from ._feedback import ExerciseResult, compare_tensors, report
-from ._feedback import answer_name as _name
-from ._feedback import call_answer as _call
+from ..vit import PatchEmbed, VisionTransformer, patchify
+from ._feedback import (
+    Case,
+    Exercise,
+    ExerciseResult,
+    Mismatch,
+    Mistake,
+    call,
+    compare_tensors,
+    read_module,
+    read_pair,
+    read_tensor,
+    same,
+    shown,
+    tensor_reader,
+)
 
 __all__ = ["check_unpatchify", "check_vit_cost", "check_resize_pos_embed", "check_linear_from_conv"]
-
-
-def _patchify(images: torch.Tensor, p: int) -> torch.Tensor:
-    """Images ``(B, c, H, W)`` to patch vectors ``(B, N, p * p * c)``, ``N = (H / p) (W / p)``.
-
-    Patches are numbered row by row; inside a patch the numbers run in ``(row, column, channel)`` order.
-    """
-    B, c, H, W = images.shape
-    x = images.reshape(B, c, H // p, p, W // p, p)  # (B, c, h, p, w, p)
-    x = x.permute(0, 2, 4, 3, 5, 1)  # (B, h, w, p, p, c)
-    return x.reshape(B, (H // p) * (W // p), p * p * c)  # (B, N, p*p*c)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Exercise 1: from tokens back to an image
 
 
-def _images(g: torch.Generator, B: int, H: int, W: int) -> torch.Tensor:
-    return torch.rand(B, 3, H, W, generator=g)
+def _unpatchify_cases() -> list[Case]:
+    g = torch.Generator().manual_seed(21)
+    cases = []
+    for B, H, W, p in [(2, 8, 12, 4), (1, 6, 6, 3), (2, 4, 10, 2)]:
+        images = torch.rand(B, 3, H, W, generator=g)
+        tokens = patchify(images, p)  # (B, N, p*p*3)
+        where = f"for tokens {tuple(tokens.shape)}, p={p}, height={H}, width={W}"
+        cases.append(Case(tokens, p, H, W, where=where, images=images, tokens=tokens, p=p))
+    return cases
 
 
-def _diagnose_unpatchify(got: torch.Tensor, images: torch.Tensor, tokens: torch.Tensor, p: int) -> str:
-    """Why ``got`` (right shape, wrong values) is not ``images``: the order of patches or of the pixels in one."""
-    if torch.allclose(got, tokens.reshape(got.shape)):
-        return (
+def _top_left(images: torch.Tensor, p: int) -> torch.Tensor:
+    return images[..., :p, :p].double()  # (B, c, p, p): the first patch
+
+
+def _first_patch_has_the_right_pixels(got: torch.Tensor, c: Case) -> bool:
+    first, first_got = _top_left(c.images, c.p), _top_left(got, c.p)
+    return same(first_got.flatten().sort().values, first.flatten().sort().values)
+
+
+UNPATCHIFY = Exercise(
+    cases=_unpatchify_cases,
+    reference=lambda c: c.images,
+    read=tensor_reader("the image"),
+    compare=lambda got, expected, c: compare_tensors("the image", got, expected),
+    what="the image",
+    success="{name} turns patchify's tokens back into the images they came from",
+    mistakes=[
+        Mistake(
+            "plain reshape",
             "a plain reshape of the tokens to (B, 3, H, W) scrambles them: first reshape to "
-            "(B, H/p, W/p, p, p, 3), then permute to (B, 3, H/p, p, W/p, p)"
-        )
-    first, first_got = images[..., :p, :p], got[..., :p, :p]  # the top-left patch, (B, c, p, p)
-    if torch.allclose(first_got, first):
-        return "the top-left patch is right but others are not: number the patches row by row, left to right"
-    same_pixels = torch.allclose(first_got.flatten().sort().values, first.flatten().sort().values)
-    if same_pixels and torch.allclose(first_got, first.transpose(-2, -1)):
-        return "inside each patch, rows and columns are swapped: a token holds its pixels row by row"
-    if same_pixels:
-        return (
+            "(B, H/p, W/p, p, p, 3), then permute to (B, 3, H/p, p, W/p, p)",
+            wrong=lambda c: c.tokens.reshape(c.images.shape),
+        ),
+        Mistake(
+            "patches in the wrong order",
+            "the top-left patch is right but others are not: number the patches row by row, left to right",
+            when=lambda got, c: same(_top_left(got, c.p), _top_left(c.images, c.p)),
+        ),
+        Mistake(
+            "rows and columns swapped in a patch",
+            "inside each patch, rows and columns are swapped: a token holds its pixels row by row",
+            when=lambda got, c: same(_top_left(got, c.p), _top_left(c.images, c.p).transpose(-2, -1)),
+        ),
+        Mistake(
+            "channels first in a patch",
             "the top-left patch has the right pixels in the wrong places: a token's p*p*3 numbers are in "
-            "(row, column, channel) order, so reshape it to (p, p, 3), not (3, p, p)"
-        )
-    return "the pixels land in the wrong places: check the reshape to (B, H/p, W/p, p, p, 3) and the permute"
+            "(row, column, channel) order, so reshape it to (p, p, 3), not (3, p, p)",
+            when=_first_patch_has_the_right_pixels,
+        ),
+        Mistake(
+            "pixels in the wrong places",
+            "the pixels land in the wrong places: check the reshape to (B, H/p, W/p, p, p, 3) and the permute",
+            when=lambda got, c: True,
+        ),
+        Mistake(
+            "channels last",
+            "that is channels-last; images are channels-first (B, 3, H, W)",
+            when=lambda got, c: tuple(got.shape) == tuple(c.images.permute(0, 2, 3, 1).shape),
+            kinds=("shape",),
+        ),
+    ],
+)
 
 
 def check_unpatchify(fn) -> ExerciseResult:
     """Check ``fn(tokens, p, height, width)``, the inverse of the notebook's ``patchify``.
 
-    ``tokens`` is ``(B, N, p * p * 3)`` as the notebook's ``patchify`` makes it; the answer must be the images
-    ``(B, 3, height, width)``. Cases include a non-square image, so rows and columns cannot be confused unseen.
-    Names a plain reshape, patches in the wrong order and pixels in the wrong order within a patch.
+    ``tokens`` is ``(B, N, p * p * 3)`` as :func:`swin_edu.vit.patchify` makes it; the answer must be the
+    images ``(B, 3, height, width)``. Cases include a non-square image, so rows and columns cannot be confused
+    unseen. Names a plain reshape, patches in the wrong order and pixels in the wrong order within a patch.
     """
-    name = _name(fn)
-    g = torch.Generator().manual_seed(21)
-    for B, H, W, p in [(2, 8, 12, 4), (1, 6, 6, 3), (2, 4, 10, 2)]:
-        images = _images(g, B, H, W)
-        tokens = _patchify(images, p)
-        where = f"for tokens {tuple(tokens.shape)}, p={p}, height={H}, width={W}"
-        answer, crashed = _call(fn, tokens, p, H, W)
-        if crashed:
-            return report(False, f"{crashed} ({where})")
-        why = compare_tensors("the image", answer, images)
-        if why is None:
-            continue
-        if "wrong values" in why:
-            why += ": " + _diagnose_unpatchify(answer.float(), images, tokens, p)
-        elif "shape" in why and tuple(answer.shape) == (B, H, W, 3):
-            why += ": that is channels-last; images are channels-first (B, 3, H, W)"
-        return report(False, f"{why} ({where})")
-    return report(True, f"{name} turns patchify's tokens back into the images they came from")
+    return UNPATCHIFY.check(fn)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Exercise 2: tokens and the cost of global attention
 
 
+def _vit_cost_cases() -> list[Case]:
+    cases = []
+    for img_size, p, C in [(224, 16, 768), (224, 4, 96), (512, 32, 64), (96, 8, 40)]:
+        side = img_size // p
+        cases.append(Case(img_size, p, C, img_size=img_size, p=p, C=C, side=side, hw=side * side))
+    return cases
+
+
+def _call_text(c: Case) -> str:
+    return f"{c.name}({', '.join(str(a) for a in c.args)})"
+
+
+def _compare_vit_cost(answer, expected, c: Case) -> Mismatch | None:
+    (tokens, macs), (hw, omega) = answer, expected
+    if tokens != hw:
+        return Mismatch("values", f"{_call_text(c)} gives {shown(tokens)} tokens, expected {hw:,}")
+    if not same(macs, omega):
+        return Mismatch("values", f"{_call_text(c)} gives {shown(macs)} MACs, expected Omega(MSA) = {omega:,}")
+    return None
+
+
+def _macs_mistake(name: str, hint: str, wrong) -> Mistake:
+    """A wrong count of MACs (with the right number of tokens)."""
+    return Mistake(name, hint, when=lambda got, c: got[0] == c.hw and same(got[1], wrong(c)))
+
+
+VIT_COST = Exercise(
+    cases=_vit_cost_cases,
+    reference=lambda c: (c.hw, msa_macs(c.side, c.side, c.C)),
+    read=lambda answer, c, name: read_pair(answer, name, "(tokens, macs)", _call_text(c)),
+    compare=_compare_vit_cost,
+    returns="(tokens, macs)",
+    success="{name} gives the number of tokens and Omega(MSA) = 4hwC^2 + 2(hw)^2 C",
+    mistakes=[
+        Mistake(
+            "grid side",
+            lambda c: f"{c.side} is the side of the patch grid; the tokens are its square",
+            when=lambda got, c: got[0] == c.side,
+        ),
+        Mistake(
+            "pixels",
+            "count patches, not pixels: (img_size / patch_size)^2",
+            when=lambda got, c: got[0] == c.img_size**2,
+        ),
+        _macs_mistake(
+            "no attention products", "you left out 2(hw)^2 C, the products Q K^T and A V", lambda c: 4 * c.hw * c.C**2
+        ),
+        _macs_mistake(
+            "no projections", "you left out 4hwC^2, the projections q, k, v and the output", lambda c: 2 * c.hw**2 * c.C
+        ),
+        _macs_mistake(
+            "one attention product",
+            "Q K^T and A V cost (hw)^2 C each: the second term is 2(hw)^2 C",
+            lambda c: 4 * c.hw * c.C**2 + c.hw**2 * c.C,
+        ),
+        _macs_mistake(
+            "FLOPs",
+            "you counted FLOPs (2 per multiply-accumulate); the paper counts MACs",
+            lambda c: 2 * msa_macs(c.side, c.side, c.C),
+        ),
+    ],
+)
+
+
 def check_vit_cost(fn) -> ExerciseResult:
     """Check ``fn(img_size, patch_size, C) -> (tokens, macs)`` for a square image.
 
     ``tokens`` is the number of patches ``hw = (img_size / patch_size)^2``; ``macs`` is Omega(MSA) =
-    4hwC^2 + 2(hw)^2 C (Eq. 1 of the paper, :func:`swin_edu.complexity.msa_macs`). Names the side of the grid
-    given instead of the number of tokens, a missing term, and FLOPs (2 per MAC) given instead of MACs.
+    4hwC^2 + 2(hw)^2 C (Eq. 1 of the paper, :func:`swin_edu.complexity.msa_macs`). Numbers may be Python,
+    numpy or one-element tensors. Names the side of the grid given instead of the number of tokens, a
+    missing term, and FLOPs (2 per MAC) given instead of MACs.
     """
-    name = _name(fn)
-    for img_size, p, C in [(224, 16, 768), (224, 4, 96), (512, 32, 64), (96, 8, 40)]:
-        where = f"{name}({img_size}, {p}, {C})"
-        answer, crashed = _call(fn, img_size, p, C)
-        if crashed:
-            return report(False, crashed)
-        if answer is None:
-            return report(False, f"{name} returns nothing yet (a missing `return`?): it should return (tokens, macs)")
-        if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-            return report(False, f"{name} should return a pair (tokens, macs), got {type(answer).__name__}")
-        tokens, macs = (x.item() if isinstance(x, torch.Tensor) and x.numel() == 1 else x for x in answer)
-        if any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in (tokens, macs)):
-            return report(
-                False, f"{where} should be a pair of numbers, got {type(tokens).__name__, type(macs).__name__}"
-            )
-        side = img_size // p
-        hw = side * side
-        if tokens != hw:
-            hint = f"{side} is the side of the patch grid; the tokens are its square" if tokens == side else ""
-            hint = hint or ("count patches, not pixels: (img_size / patch_size)^2" if tokens == img_size**2 else "")
-            return report(False, f"{where} gives {tokens:,} tokens, expected {hw:,}" + (f": {hint}" if hint else ""))
-        expected = msa_macs(side, side, C)
-        if math.isclose(macs, expected, rel_tol=1e-9):
-            continue
-        why = f"{where} gives {macs:,} MACs, expected Omega(MSA) = {expected:,}"
-        mistakes = [
-            (4 * hw * C**2, "you left out 2(hw)^2 C, the products Q K^T and A V"),
-            (2 * hw**2 * C, "you left out 4hwC^2, the projections q, k, v and the output"),
-            (4 * hw * C**2 + hw**2 * C, "Q K^T and A V cost (hw)^2 C each: the second term is 2(hw)^2 C"),
-            (2 * expected, "you counted FLOPs (2 per multiply-accumulate); the paper counts MACs"),
-        ]
-        for wrong, hint in mistakes:
-            if math.isclose(macs, wrong, rel_tol=1e-9):
-                why += f": {hint}"
-                break
-        return report(False, why)
-    return report(True, f"{name} gives the number of tokens and Omega(MSA) = 4hwC^2 + 2(hw)^2 C")
+    return VIT_COST.check(fn)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -165,6 +220,62 @@ def _resize_reference(pos_embed: torch.Tensor, new_side: int, mode: str = "bilin
     return torch.cat([cls, grid], dim=1)  # (1, 1 + s*s, C)
 
 
+def _resize_cases() -> list[Case]:
+    g = torch.Generator().manual_seed(23)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(23)  # the ViT's weights, the same on every run
+        vit = VisionTransformer(img_size=16, patch_size=4, embed_dim=8, depth=1, num_heads=2)
+    inputs = [
+        (vit.pos_embed.detach(), 6),
+        (torch.randn(1, 1 + 9, 5, generator=g), 5),
+        (torch.randn(1, 1 + 16, 6, generator=g), 7),
+    ]
+    where = "for pos_embed {shape} and new_side={side}"
+    return [
+        Case(pe, side, where=where.format(shape=tuple(pe.shape), side=side), pos_embed=pe, side=side)
+        for pe, side in inputs
+    ]
+
+
+def _mode_mistake(mode: str) -> Mistake:
+    return Mistake(
+        f"mode {mode}",
+        f"this is mode='{mode}'; use mode='bilinear', align_corners=False",
+        wrong=lambda c: _resize_reference(c.pos_embed, c.side, mode),
+    )
+
+
+RESIZE_POS_EMBED = Exercise(
+    cases=_resize_cases,
+    reference=lambda c: _resize_reference(c.pos_embed, c.side),
+    read=tensor_reader("the position embedding"),
+    compare=lambda got, expected, c: compare_tensors("the position embedding", got, expected),
+    what="the position embedding",
+    success="{name} keeps the class entry and resizes the grid of position embeddings",
+    mistakes=[
+        Mistake(
+            "class entry lost",
+            "the class token's entry is missing; keep pos_embed[:, :1] and put it first",
+            when=lambda got, c: tuple(got.shape) == (1, c.side**2, c.pos_embed.shape[-1]),
+            kinds=("shape",),
+        ),
+        Mistake(
+            "class entry changed",
+            "the first entry must be the class token's, unchanged (it has no place on the grid)",
+            when=lambda got, c: not same(got[:, 0], c.pos_embed[:, 0]),
+        ),
+        Mistake(
+            "reshape straight to (1, C, n, n)",
+            "the grid is (n*n, C) with channels last; reshape it to (1, n, n, C) and permute to (1, C, n, n) "
+            "before interpolating (and back after)",
+            wrong=lambda c: _resize_reference(c.pos_embed, c.side, grid_first=False),
+        ),
+        _mode_mistake("bicubic"),
+        _mode_mistake("nearest"),
+    ],
+)
+
+
 def check_resize_pos_embed(fn) -> ExerciseResult:
     """Check ``fn(pos_embed, new_side)``: a ViT's learned position embedding resized for a larger image.
 
@@ -174,50 +285,80 @@ def check_resize_pos_embed(fn) -> ExerciseResult:
     position embedding of a :class:`swin_edu.vit.VisionTransformer` is one of the cases. Names a lost or moved
     class entry, a reshape straight to ``(1, C, n, n)`` and another interpolation mode.
     """
-    name = _name(fn)
-    g = torch.Generator().manual_seed(23)
-    torch_state = torch.random.get_rng_state()  # building the ViT draws weights: keep the caller's seed
-    try:
-        vit = VisionTransformer(img_size=16, patch_size=4, embed_dim=8, depth=1, num_heads=2)
-    finally:
-        torch.random.set_rng_state(torch_state)
-    cases = [
-        (vit.pos_embed.detach(), 6),
-        (torch.randn(1, 1 + 9, 5, generator=g), 5),
-        (torch.randn(1, 1 + 16, 6, generator=g), 7),
-    ]
-    for pos_embed, new_side in cases:
-        where = f"for pos_embed {tuple(pos_embed.shape)} and new_side={new_side}"
-        answer, crashed = _call(fn, pos_embed.clone(), new_side)
-        if crashed:
-            return report(False, f"{crashed} ({where})")
-        expected = _resize_reference(pos_embed, new_side)
-        why = compare_tensors("the position embedding", answer, expected)
-        if why is None:
-            continue
-        C = pos_embed.shape[-1]
-        if "shape" in why and isinstance(answer, torch.Tensor) and tuple(answer.shape) == (1, new_side**2, C):
-            why += ": the class token's entry is missing; keep pos_embed[:, :1] and put it first"
-        elif "wrong values" in why:
-            answer = answer.float()
-            if not torch.allclose(answer[:, 0], pos_embed[:, 0]):
-                why += ": the first entry must be the class token's, unchanged (it has no place on the grid)"
-            elif torch.allclose(answer, _resize_reference(pos_embed, new_side, grid_first=False), atol=1e-5):
-                why += (
-                    ": the grid is (n*n, C) with channels last; reshape it to (1, n, n, C) and permute to "
-                    "(1, C, n, n) before interpolating (and back after)"
-                )
-            else:
-                for mode in ("bicubic", "nearest"):
-                    if torch.allclose(answer, _resize_reference(pos_embed, new_side, mode), atol=1e-5):
-                        why += f": this is mode='{mode}'; use mode='bilinear', align_corners=False"
-                        break
-        return report(False, f"{why} ({where})")
-    return report(True, f"{name} keeps the class entry and resizes the grid of position embeddings")
+    return RESIZE_POS_EMBED.check(fn)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Exercise 4: the patch embedding's convolution as a Linear layer
+
+
+def _linear_cases() -> list[Case]:
+    g = torch.Generator().manual_seed(24)
+    cases = []
+    for p, C in [(4, 10), (2, 6)]:
+        with torch.random.fork_rng(devices=[]):
+            embed = PatchEmbed(p, 3, C)
+        with torch.no_grad():
+            embed.proj.weight.copy_(torch.randn(C, 3, p, p, generator=g) / (p * math.sqrt(3)))
+            embed.proj.bias.copy_(torch.randn(C, generator=g))  # a bias that cannot be forgotten unseen
+        x = torch.rand(2, 3, 3 * p, 2 * p, generator=g)
+        where = f"for Conv2d(3, {C}, kernel_size={p}, stride={p})"
+        cases.append(Case(embed.proj, where=where, embed=embed, conv=embed.proj, p=p, C=C, x=x))
+    return cases
+
+
+def _weight_of(linear) -> torch.Tensor | Mismatch:
+    return read_tensor(linear.weight, "its weight")
+
+
+def _compare_linear(linear: nn.Linear, expected: torch.Tensor, c: Case) -> Mismatch | None:
+    """The weight (shape, values), the bias, then the whole map on patches of an image."""
+    weight = _weight_of(linear)
+    if isinstance(weight, Mismatch):
+        return weight
+    if tuple(weight.shape) != tuple(expected.shape):
+        return Mismatch(
+            "shape",
+            f"its weight has shape {tuple(weight.shape)}, expected {tuple(expected.shape)}",
+            f"the Linear maps p*p*3 = {c.p * c.p * 3} numbers to {c.C}",
+        )
+    if not same(weight, expected, atol=1e-6):
+        return Mismatch(
+            "values",
+            "the weight has the right shape but wrong values",
+            "copy conv.weight (C, 3, p, p), rearranged to (C, p*p*3) in (row, column, channel) order",
+        )
+    bias = linear.bias
+    if bias is None or not same(read_tensor(bias, "its bias"), c.conv.bias, atol=1e-6):
+        return Mismatch("values", "the weight is right, but the bias is not the conv's: copy conv.bias too")
+    with torch.no_grad():
+        got = call(linear, (patchify(c.x, c.p),), name="your Linear")
+        want = c.embed(c.x).flatten(1, 2)  # (B, N, C)
+    return got if isinstance(got, Mismatch) else compare_tensors("linear(patchify(x, p))", got, want)
+
+
+LINEAR_FROM_CONV = Exercise(
+    cases=_linear_cases,
+    reference=lambda c: c.conv.weight.detach().permute(0, 2, 3, 1).reshape(c.C, -1),  # (C, p*p*3)
+    read=lambda answer, c, name: read_module(answer, nn.Linear, name),
+    compare=_compare_linear,
+    missing="{name} should return an nn.Linear, got nothing (a missing `return`?)",
+    success="{name} gives a Linear on flattened patches that equals the Conv2d patch embedding",
+    mistakes=[
+        Mistake(
+            "weight as (in, out)",
+            "nn.Linear stores its weight as (out_features, in_features)",
+            when=lambda linear, c: tuple(linear.weight.shape) == (c.p * c.p * 3, c.C),
+            kinds=("shape",),
+        ),
+        Mistake(
+            "conv's own order",
+            "this is the conv's weight flattened in its own (channel, row, column) order, but patch vectors are "
+            "(row, column, channel): permute(0, 2, 3, 1) before flattening",
+            when=lambda linear, c: same(_weight_of(linear), c.conv.weight.reshape(c.C, -1), atol=1e-6),
+        ),
+    ],
+)
 
 
 def check_linear_from_conv(fn) -> ExerciseResult:
@@ -225,54 +366,7 @@ def check_linear_from_conv(fn) -> ExerciseResult:
 
     ``conv`` has kernel = stride = ``p`` (the ``proj`` of :class:`swin_edu.vit.PatchEmbed`); the answer must
     satisfy ``linear(patchify(x, p)) == PatchEmbed(x)`` for every image ``x``, with patch vectors in
-    ``(row, column, channel)`` order. Names a weight flattened in the conv's own ``(channel, row, column)``
-    order, a missing bias and a weight stored as ``(in, out)``.
+    ``(row, column, channel)`` order. The function gets its own copy of the conv. Names a weight flattened in
+    the conv's own ``(channel, row, column)`` order, a missing bias and a weight stored as ``(in, out)``.
     """
-    name = _name(fn)
-    g = torch.Generator().manual_seed(24)
-    torch_state = torch.random.get_rng_state()
-    try:
-        embeds = [PatchEmbed(4, 3, 10), PatchEmbed(2, 3, 6)]
-    finally:
-        torch.random.set_rng_state(torch_state)
-    for embed in embeds:
-        conv, p, C = embed.proj, embed.patch_size, embed.embed_dim
-        with torch.no_grad():
-            conv.bias.copy_(torch.randn(C, generator=g))  # a bias that cannot be forgotten unseen
-        where = f"for Conv2d(3, {C}, kernel_size={p}, stride={p})"
-        answer, crashed = _call(fn, conv)
-        if crashed:
-            return report(False, f"{crashed} ({where})")
-        if not isinstance(answer, nn.Linear):
-            got = "nothing (a missing `return`?)" if answer is None else type(answer).__name__
-            return report(False, f"{name} should return an nn.Linear, got {got}")
-        expected = conv.weight.detach().permute(0, 2, 3, 1).reshape(C, p * p * 3)  # (C, p*p*3)
-        if tuple(answer.weight.shape) != tuple(expected.shape):
-            hint = (
-                ": nn.Linear stores its weight as (out_features, in_features)"
-                if tuple(answer.weight.shape) == tuple(expected.T.shape)
-                else f": the Linear maps p*p*3 = {p * p * 3} numbers to {C}"
-            )
-            return report(
-                False,
-                f"its weight has shape {tuple(answer.weight.shape)}, expected {tuple(expected.shape)}{hint} ({where})",
-            )
-        weight = answer.weight.detach().float()
-        if not torch.allclose(weight, expected, atol=1e-6):
-            if torch.allclose(weight, conv.weight.detach().reshape(C, -1), atol=1e-6):
-                hint = (
-                    "this is the conv's weight flattened in its own (channel, row, column) order, but patch "
-                    "vectors are (row, column, channel): permute(0, 2, 3, 1) before flattening"
-                )
-            else:
-                hint = "copy conv.weight (C, 3, p, p), rearranged to (C, p*p*3) in (row, column, channel) order"
-            return report(False, f"the weight has the right shape but wrong values: {hint} ({where})")
-        if answer.bias is None or not torch.allclose(answer.bias.detach().float(), conv.bias.detach(), atol=1e-6):
-            return report(False, f"the weight is right, but the bias is not the conv's: copy conv.bias too ({where})")
-        x = torch.rand(2, 3, 3 * p, 2 * p, generator=g)
-        with torch.no_grad():
-            got, want = answer(_patchify(x, p)), embed(x).flatten(1, 2)  # (B, N, C) both
-        why = compare_tensors("linear(patchify(x, p))", got, want, atol=1e-5)
-        if why:
-            return report(False, f"{why} ({where})")
-    return report(True, f"{name} gives a Linear on flattened patches that equals the Conv2d patch embedding")
+    return LINEAR_FROM_CONV.check(fn)

@@ -1,9 +1,11 @@
 """Check functions for the exercises of ``notebooks/03_window_attention.ipynb``.
 
-Each ``check_...`` function calls the learner's answer on a few small inputs, compares it with the library
-(:mod:`swin_edu.windows`, :mod:`swin_edu.complexity`) or with a reference written here, prints either a ✓ or
-the first thing that is wrong, and returns ``True``/``False``. A wrong, unfinished or crashing answer never
-raises. The inputs come from a private random generator, so a check does not move the notebook's seed.
+Each exercise is declared as data (:class:`~swin_edu.exercises._feedback.Exercise`): its cases, the reference
+from the library (:mod:`swin_edu.windows`, :mod:`swin_edu.complexity`), how an answer is read and the typical
+mistakes with their hints. The shared runner calls the learner's answer on its own copies of the inputs,
+prints either a ✓ or the first thing that is wrong, and returns ``True``/``False``; a wrong, unfinished,
+crashing or endless answer never raises. The inputs come from a private random generator, so a check does
+not move the notebook's seed.
 
 Conventions of the course: maps are numbered row by row, windows of a map row by row, and the tokens inside a
 window row by row; a relative offset is *query minus key*, as in the official code.
@@ -11,31 +13,30 @@ window row by row; a relative offset is *query minus key*, as in the official co
 
 from __future__ import annotations
 
-import math
-import numbers
+import traceback
 
 import torch
 
-from ..complexity import msa_macs, wmsa_macs
-from ..windows import relative_position_index, window_partition
-from ._feedback import ExerciseResult, compare_tensors, report
-from ._feedback import answer_name as _name
-from ._feedback import call_answer as _call
+from ..complexity import msa_macs, window_attention_macs
+from ..windows import relative_position_index, window_grid, window_partition
+from ._feedback import (
+    Case,
+    Exercise,
+    ExerciseResult,
+    Mismatch,
+    Mistake,
+    compare_tensors,
+    read_pair,
+    same,
+    shown,
+    tensor_reader,
+)
 
 __all__ = ["check_window_tokens", "check_stage_cost", "check_relative_index", "check_window_mask"]
 
 
-def _same(answer: torch.Tensor, other: torch.Tensor) -> bool:
-    return tuple(answer.shape) == tuple(other.shape) and torch.allclose(answer.float(), other.float(), atol=1e-6)
-
-
-def _number(value):
-    """A plain Python number from an int, float, numpy scalar or one-element tensor; None for anything else."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None
-    return int(value) if isinstance(value, numbers.Integral) else float(value)
+def _call_text(c: Case) -> str:
+    return f"{c.name}({', '.join(str(a) for a in c.args)})"
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -48,36 +49,105 @@ def _window_tokens(x: torch.Tensor, M: int) -> torch.Tensor:
     return window_partition(x.permute(0, 2, 3, 1), M).reshape(-1, M * M, C)  # (B*nW, N, C)
 
 
-def _diagnose_window_tokens(got: torch.Tensor, x: torch.Tensor, M: int) -> str:
-    """Why ``got`` (right shape, wrong values) differs: which of the typical reshapes it is."""
-    B, C, H, W = x.shape
-    N = M * M
-    channels_last = x.permute(0, 2, 3, 1)  # (B, H, W, C)
-    six = channels_last.reshape(B, H // M, M, W // M, M, C)  # (B, H/M, M, W/M, M, C)
-    variants = [
-        (
-            channels_last.reshape(-1, N, C),
+def _six(c: Case) -> torch.Tensor:
+    B, C, H, W = c.x.shape
+    return c.x.permute(0, 2, 3, 1).reshape(B, H // c.M, c.M, W // c.M, c.M, C)  # (B, H/M, M, W/M, M, C)
+
+
+def _window_tokens_cases() -> list[Case]:
+    g = torch.Generator().manual_seed(31)
+    cases = []
+    for B, C, H, W, M in [(2, 3, 8, 12, 4), (1, 5, 6, 9, 3), (2, 4, 4, 8, 2)]:
+        x = torch.randn(B, C, H, W, generator=g)
+        cases.append(Case(x, M, where=f"for x {(B, C, H, W)} and M={M}", x=x, M=M))
+    return cases
+
+
+def _windows_shape(c: Case, *axes: str) -> tuple[int, ...]:
+    B, C, H, W = c.x.shape
+    sizes = dict(B=B, C=C, H=H, W=W, N=c.M * c.M, M=c.M, nW=(H // c.M) * (W // c.M))
+    sizes["BnW"] = B * sizes["nW"]
+    return tuple(sizes[a] for a in axes)
+
+
+def _read_x_as_channels_last(crash: Mismatch, c: Case) -> bool:
+    """Whether a crash came from a library window function given the channels-first map as it is."""
+    frames = traceback.extract_tb(crash.error.__traceback__) if crash.error is not None else []
+    return any(frame.filename.replace("\\", "/").endswith("swin_edu/windows.py") for frame in frames)
+
+
+def _channels_last_hint(c: Case) -> str:
+    B, C, H, W = c.x.shape
+    return (
+        f"x is channels-first, (B, C, H, W) = {(B, C, H, W)}; window_partition takes a channels-last map "
+        f"(B, H, W, C) = {(B, H, W, C)}: x.permute(0, 2, 3, 1) first"
+    )
+
+
+WINDOW_TOKENS = Exercise(
+    cases=_window_tokens_cases,
+    reference=lambda c: _window_tokens(c.x, c.M),
+    read=tensor_reader("the windows"),
+    compare=lambda got, expected, c: compare_tensors("the windows", got, expected),
+    what="the windows",
+    success="{name} gives the tokens of every window, ready for WindowAttention",
+    mistakes=[
+        Mistake(
+            "channels-first map as channels-last", _channels_last_hint, when=_read_x_as_channels_last, kinds=("crash",)
+        ),
+        Mistake(
+            "plain reshape",
             "a plain reshape takes M*M consecutive tokens of one row, not an M x M square: split H into "
             "(H/M, M) and W into (W/M, M) first, then bring the two window indices to the front",
+            wrong=lambda c: c.x.permute(0, 2, 3, 1).reshape(-1, c.M * c.M, c.x.shape[1]),
+            atol=1e-6,
         ),
-        (
-            window_partition(x.reshape(B, H, W, C), M).reshape(-1, N, C),
+        Mistake(
+            "reshape instead of permute",
             "you reshaped (B, C, H, W) to (B, H, W, C) without a permute, which mixes channels and positions: "
             "move the channels with permute(0, 2, 3, 1)",
+            wrong=lambda c: window_partition(c.x.reshape(_windows_shape(c, "B", "H", "W", "C")), c.M).reshape(
+                -1, c.M * c.M, c.x.shape[1]
+            ),
+            atol=1e-6,
         ),
-        (
-            six.permute(0, 3, 1, 2, 4, 5).reshape(-1, N, C),
+        Mistake(
+            "windows by column",
             "the windows come column by column; number them row by row: (B, H/M, W/M, ...) in that order",
+            wrong=lambda c: _six(c).permute(0, 3, 1, 2, 4, 5).reshape(-1, c.M * c.M, c.x.shape[1]),
+            atol=1e-6,
         ),
-        (
-            six.permute(0, 1, 3, 4, 2, 5).reshape(-1, N, C),
+        Mistake(
+            "tokens by column",
             "inside each window the tokens run column by column; they should run row by row, (M rows, M columns)",
+            wrong=lambda c: _six(c).permute(0, 1, 3, 4, 2, 5).reshape(-1, c.M * c.M, c.x.shape[1]),
+            atol=1e-6,
         ),
-    ]
-    for wrong, hint in variants:
-        if _same(got, wrong):
-            return hint
-    return "the tokens land in the wrong places: check the reshape to (B, H/M, M, W/M, M, C) and the permute"
+        Mistake(
+            "tokens in the wrong places",
+            "the tokens land in the wrong places: check the reshape to (B, H/M, M, W/M, M, C) and the permute",
+            when=lambda got, c: True,
+        ),
+        Mistake(
+            "channels still first",
+            "the channels are still first; a window's tokens must be (N, C), channels last",
+            when=lambda got, c: tuple(got.shape) == _windows_shape(c, "BnW", "C", "N"),
+            kinds=("shape",),
+        ),
+        Mistake(
+            "windows not flattened",
+            "that is window_partition's shape; flatten each window's M x M tokens to N = M*M",
+            when=lambda got, c: tuple(got.shape) == _windows_shape(c, "BnW", "M", "M", "C"),
+            kinds=("shape",),
+        ),
+        Mistake(
+            "windows per image",
+            "merge the image and window axes, B * nW windows make the batch",
+            when=lambda got, c: tuple(got.shape) == _windows_shape(c, "B", "nW", "N", "C"),
+            kinds=("shape",),
+        ),
+    ],
+)
 
 
 def check_window_tokens(fn) -> ExerciseResult:
@@ -85,107 +155,128 @@ def check_window_tokens(fn) -> ExerciseResult:
 
     The answer must equal ``window_partition(x.permute(0, 2, 3, 1), M).reshape(-1, M * M, C)``: windows of each
     image row by row, images one after the other, tokens of a window row by row, channels last (what
-    :class:`swin_edu.swin.WindowAttention` takes). Cases include non-square maps. Names a plain reshape, a
-    missing permute of the channels, windows or tokens in column order, channels left first and windows not
-    flattened.
+    :class:`swin_edu.swin.WindowAttention` takes). Cases include non-square maps. Names the channels-first map
+    given to ``window_partition`` as it is, a plain reshape, a missing permute of the channels, windows or
+    tokens in column order, channels left first and windows not flattened.
     """
-    name = _name(fn)
-    g = torch.Generator().manual_seed(31)
-    for B, C, H, W, M in [(2, 3, 8, 12, 4), (1, 5, 6, 9, 3), (2, 4, 4, 8, 2)]:
-        x = torch.randn(B, C, H, W, generator=g)
-        N, nW = M * M, (H // M) * (W // M)
-        where = f"for x {(B, C, H, W)} and M={M}"
-        answer, crashed = _call(fn, x.clone(), M)
-        if crashed:
-            return report(False, f"{crashed} ({where})")
-        expected = _window_tokens(x, M)
-        why = compare_tensors("the windows", answer, expected)
-        if why is None:
-            continue
-        if "wrong values" in why:
-            why += ": " + _diagnose_window_tokens(answer, x, M)
-        elif "shape" in why:
-            shape = tuple(answer.shape)
-            if shape == (B * nW, C, N):
-                why += ": the channels are still first; a window's tokens must be (N, C), channels last"
-            elif shape == (B * nW, M, M, C):
-                why += ": that is window_partition's shape; flatten each window's M x M tokens to N = M*M"
-            elif shape == (B, nW, N, C):
-                why += ": merge the image and window axes, B * nW windows make the batch"
-        return report(False, f"{why} ({where})")
-    return report(True, f"{name} gives the tokens of every window, ready for WindowAttention")
+    return WINDOW_TOKENS.check(fn)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Exercise 2: the windows and the cost of one W-MSA layer on a stage's map
 
 
+def _stage_cost_cases() -> list[Case]:
+    swin_t_224 = [(56, 56, 96, 7), (28, 28, 192, 7), (14, 14, 384, 7), (7, 7, 768, 7)]
+    detection = [(200, 334, 96, 7), (50, 84, 384, 7), (25, 42, 768, 7)]  # an 800x1333 image: padding needed
+    cases = []
+    for h, w, C, M in swin_t_224 + detection:
+        grid = window_grid(h, w, M)
+        cases.append(Case(h, w, C, M, h=h, w=w, C=C, M=M, Hp=grid.padded_height, Wp=grid.padded_width, grid=grid))
+    return cases
+
+
+def _compare_stage_cost(answer, expected, c: Case) -> Mismatch | None:
+    (windows, macs), (n_windows, omega) = answer, expected
+    if not same(windows, n_windows):
+        return Mismatch("values", f"{_call_text(c)} gives {shown(windows)} windows, expected {n_windows:,}")
+    if not same(macs, omega):
+        return Mismatch("values", f"{_call_text(c)} gives {shown(macs)} MACs, expected Omega(W-MSA) = {omega:,}")
+    return None
+
+
+def _windows_mistake(name: str, hint, wrong) -> Mistake:
+    return Mistake(name, hint, when=lambda got, c: not same(got[0], c.grid.n_windows) and same(got[0], wrong(c)))
+
+
+def _macs_mistake(name: str, hint, wrong, only_padded: bool = False) -> Mistake:
+    def when(got, c: Case) -> bool:
+        return same(got[0], c.grid.n_windows) and (c.grid.padded or not only_padded) and same(got[1], wrong(c))
+
+    return Mistake(name, hint, when=when)
+
+
+def _round_up(c: Case) -> str:
+    return f"{c.h}x{c.w} is not a multiple of {c.M}: the block pads it to {c.Hp}x{c.Wp}, so round up"
+
+
+STAGE_COST = Exercise(
+    cases=_stage_cost_cases,
+    reference=lambda c: (c.grid.n_windows, window_attention_macs(c.h, c.w, c.C, c.M)),
+    read=lambda answer, c, name: read_pair(answer, name, "(windows, macs)", _call_text(c)),
+    compare=_compare_stage_cost,
+    returns="(windows, macs)",
+    success="{name} gives the windows and Omega(W-MSA) = 4hwC² + 2M²hwC, padding included",
+    mistakes=[
+        _windows_mistake(
+            "M tokens per window",
+            "a window holds M*M tokens, not M: there are (h/M) * (w/M) windows",
+            lambda c: c.h * c.w / c.M,
+        ),
+        _windows_mistake("tokens", "that is the number of tokens; a window holds M*M of them", lambda c: c.h * c.w),
+        _windows_mistake("no padding", _round_up, lambda c: c.h * c.w / c.M**2),
+        _windows_mistake("no padding, floor", _round_up, lambda c: c.h * c.w // c.M**2),
+        _windows_mistake(
+            "rounded down",
+            lambda c: f"rounding down drops tokens: the block pads the map to {c.Hp}x{c.Wp}",
+            lambda c: (c.h // c.M) * (c.w // c.M),
+        ),
+        _macs_mistake(
+            "Omega(MSA)",
+            "that is Omega(MSA), global attention; in a window each query meets only M² keys",
+            lambda c: msa_macs(c.Hp, c.Wp, c.C),
+        ),
+        _macs_mistake(
+            "M instead of M²",
+            "the second term has M², the number of keys per query",
+            lambda c: 4 * c.Hp * c.Wp * c.C**2 + 2 * c.M * c.Hp * c.Wp * c.C,
+        ),
+        _macs_mistake(
+            "one attention product",
+            "Q Kᵀ and A V cost M²hwC each: the second term is 2M²hwC",
+            lambda c: 4 * c.Hp * c.Wp * c.C**2 + c.M**2 * c.Hp * c.Wp * c.C,
+        ),
+        _macs_mistake(
+            "one window",
+            "that is one window's cost; multiply by the number of windows",
+            lambda c: 4 * c.M**2 * c.C**2 + 2 * c.M**4 * c.C,
+        ),
+        _macs_mistake(
+            "no projections",
+            "you left out 4hwC², the projections q, k, v and the output",
+            lambda c: 2 * c.M**2 * c.Hp * c.Wp * c.C,
+        ),
+        _macs_mistake(
+            "no attention products",
+            "you left out 2M²hwC, the products Q Kᵀ and A V",
+            lambda c: 4 * c.Hp * c.Wp * c.C**2,
+        ),
+        _macs_mistake(
+            "FLOPs",
+            "you counted FLOPs (2 per multiply-accumulate); the paper counts MACs",
+            lambda c: 2 * window_attention_macs(c.h, c.w, c.C, c.M),
+        ),
+        _macs_mistake(
+            "unpadded map",
+            lambda c: f"the padded tokens are computed too: use the {c.Hp}x{c.Wp} map",
+            lambda c: 4 * c.h * c.w * c.C**2 + 2 * c.M**2 * c.h * c.w * c.C,
+            only_padded=True,
+        ),
+    ],
+)
+
+
 def check_stage_cost(fn) -> ExerciseResult:
     """Check ``fn(h, w, C, M) -> (windows, macs)`` for one W-MSA layer on an ``h x w`` map of width ``C``.
 
     A side that is not a multiple of ``M`` is first padded up to one, as a Swin block does
-    (:func:`swin_edu.windows.pad_to_window`): ``windows = ceil(h / M) * ceil(w / M)`` and ``macs`` is
-    Omega(W-MSA) = 4hwC^2 + 2M^2 hwC of the padded map (:func:`swin_edu.complexity.wmsa_macs`). Cases: Swin-T's
-    four stages at 224², then a detection-sized map that needs padding. Names tokens or rows counted instead
-    of windows, M instead of M^2, Omega(MSA), one window's cost, a missing term, FLOPs and a forgotten padding.
+    (:func:`swin_edu.windows.window_grid`): ``windows = ceil(h / M) * ceil(w / M)`` and ``macs`` is
+    Omega(W-MSA) = 4hwC^2 + 2M^2 hwC of the padded map (:func:`swin_edu.complexity.window_attention_macs`).
+    Cases: Swin-T's four stages at 224², then a detection-sized map that needs padding. Numbers may be Python,
+    numpy or one-element tensors. Names tokens or rows counted instead of windows, M instead of M^2,
+    Omega(MSA), one window's cost, a missing term, FLOPs and a forgotten padding.
     """
-    name = _name(fn)
-    swin_t_224 = [(56, 56, 96, 7), (28, 28, 192, 7), (14, 14, 384, 7), (7, 7, 768, 7)]
-    detection = [(200, 334, 96, 7), (50, 84, 384, 7), (25, 42, 768, 7)]  # an 800x1333 image: padding needed
-    cases = swin_t_224 + detection
-    for h, w, C, M in cases:
-        where = f"{name}({h}, {w}, {C}, {M})"
-        answer, crashed = _call(fn, h, w, C, M)
-        if crashed:
-            return report(False, crashed)
-        if answer is None:
-            return report(False, f"{name} returns nothing yet (a missing `return`?): it should return (windows, macs)")
-        if isinstance(answer, torch.Tensor) or not isinstance(answer, (tuple, list)) or len(answer) != 2:
-            return report(False, f"{name} should return a pair (windows, macs), got {type(answer).__name__}")
-        windows, macs = (_number(x) for x in answer)
-        if windows is None or macs is None:
-            kinds = tuple(type(x).__name__ for x in answer)
-            return report(False, f"{where} should be a pair of numbers, got {kinds}")
-        Hp, Wp = math.ceil(h / M) * M, math.ceil(w / M) * M  # the padded map
-        padded = (Hp, Wp) != (h, w)
-        expected_windows = (Hp // M) * (Wp // M)
-        if windows != expected_windows:
-            hints = [
-                (h * w / M, "a window holds M*M tokens, not M: there are (h/M) * (w/M) windows"),
-                (h * w, "that is the number of tokens; a window holds M*M of them"),
-                (h * w / M**2, f"{h}x{w} is not a multiple of {M}: the block pads it to {Hp}x{Wp}, so round up"),
-                (h * w // M**2, f"{h}x{w} is not a multiple of {M}: the block pads it to {Hp}x{Wp}, so round up"),
-                ((h // M) * (w // M), f"rounding down drops tokens: the block pads the map to {Hp}x{Wp}"),
-            ]
-            shown = f"{int(windows):,}" if float(windows).is_integer() else f"{windows:,.6g}"
-            why = f"{where} gives {shown} windows, expected {expected_windows:,}"
-            for wrong, hint in hints:
-                if math.isclose(windows, wrong, rel_tol=1e-9):
-                    return report(False, f"{why}: {hint}")
-            return report(False, why)
-        expected = wmsa_macs(Hp, Wp, C, M)
-        if math.isclose(macs, expected, rel_tol=1e-9):
-            continue
-        N = M * M
-        mistakes = [
-            (msa_macs(Hp, Wp, C), "that is Omega(MSA), global attention; in a window each query meets only M² keys"),
-            (4 * Hp * Wp * C**2 + 2 * M * Hp * Wp * C, "the second term has M², the number of keys per query"),
-            (4 * Hp * Wp * C**2 + N * Hp * Wp * C, "Q Kᵀ and A V cost M²hwC each: the second term is 2M²hwC"),
-            (4 * N * C**2 + 2 * N**2 * C, "that is one window's cost; multiply by the number of windows"),
-            (2 * N * Hp * Wp * C, "you left out 4hwC², the projections q, k, v and the output"),
-            (4 * Hp * Wp * C**2, "you left out 2M²hwC, the products Q Kᵀ and A V"),
-            (2 * expected, "you counted FLOPs (2 per multiply-accumulate); the paper counts MACs"),
-        ]
-        if padded:
-            mistakes.append((wmsa_macs(h, w, C, M), f"the padded tokens are computed too: use the {Hp}x{Wp} map"))
-        shown = f"{int(macs):,}" if float(macs).is_integer() else f"{macs:,.6g}"
-        why = f"{where} gives {shown} MACs, expected Omega(W-MSA) = {expected:,}"
-        for wrong, hint in mistakes:
-            if math.isclose(macs, wrong, rel_tol=1e-9):
-                why += f": {hint}"
-                break
-        return report(False, why)
-    return report(True, f"{name} gives the windows and Omega(W-MSA) = 4hwC² + 2M²hwC, padding included")
+    return STAGE_COST.check(fn)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -201,6 +292,68 @@ def _relative_index(Mh: int, Mw: int, row_radix: int | None = None, shift: bool 
     return dy * (2 * Mw - 1 if row_radix is None else row_radix) + dx  # (N, N)
 
 
+def _compare_index(got, expected: torch.Tensor, c: Case) -> Mismatch | None:
+    mismatch = compare_tensors("the index", got, expected, atol=0, rtol=0)
+    if mismatch is None and (got.is_floating_point() or got.dtype == torch.bool):
+        return Mismatch("dtype", f"the index has dtype {got.dtype}; rows of a table are integers: use torch.long")
+    return mismatch
+
+
+def _table_rows(c: Case) -> int:
+    return (2 * c.Mh - 1) * (2 * c.Mw - 1)
+
+
+def _radix_mistake(name: str, hint: str, radix) -> Mistake:
+    return Mistake(name, hint, wrong=lambda c: _relative_index(c.Mh, c.Mw, row_radix=radix(c)), atol=0)
+
+
+RELATIVE_INDEX = Exercise(
+    cases=lambda: [
+        Case(Mh, Mw, where="for {name}" + f"({Mh}, {Mw})", Mh=Mh, Mw=Mw)
+        for Mh, Mw in [(3, 3), (2, 4), (4, 3), (7, 7), (1, 5)]
+    ],
+    reference=lambda c: relative_position_index(c.Mh) if c.Mh == c.Mw else _relative_index(c.Mh, c.Mw),
+    read=tensor_reader("the index"),
+    compare=_compare_index,
+    what="the index",
+    success="{name} numbers the (2Mh − 1)(2Mw − 1) offsets as the library does for square windows",
+    mistakes=[
+        Mistake(
+            "not flattened",
+            lambda c: f"flatten the query and key positions, reshape to ({c.Mh * c.Mw}, {c.Mh * c.Mw})",
+            when=lambda got, c: tuple(got.shape) == (c.Mh, c.Mw, c.Mh, c.Mw),
+            kinds=("shape",),
+        ),
+        Mistake(
+            "not finite",
+            "some entries are not finite numbers; every entry must be a row of the table",
+            when=lambda got, c: not bool(torch.isfinite(got.double()).all()),
+        ),
+        Mistake(
+            "no shift",
+            "some rows are negative; offsets run from −(M−1) to M−1, so add Mh − 1 and Mw − 1 first",
+            when=lambda got, c: bool(got.double().min() < 0),
+        ),
+        Mistake(
+            "key minus query",
+            "this is key − query; the convention is query − key (the transpose)",
+            wrong=lambda c: _relative_index(c.Mh, c.Mw, sign=-1),
+            atol=0,
+        ),
+        _radix_mistake(
+            "radix 2Mh − 1", "multiply the row offset by 2Mw − 1, the column offsets", lambda c: 2 * c.Mh - 1
+        ),
+        _radix_mistake("radix Mw", "rows collide: multiply the row offset by 2Mw − 1, not Mw", lambda c: c.Mw),
+        _radix_mistake("radix Mh", "rows collide: multiply the row offset by 2Mw − 1, not Mh", lambda c: c.Mh),
+        Mistake(
+            "rows beyond the table",
+            lambda c, got: f"the largest row is {int(got.max())}, but the table has only {_table_rows(c)} rows",
+            when=lambda got, c: bool(got.double().max() >= _table_rows(c)),
+        ),
+    ],
+)
+
+
 def check_relative_index(fn) -> ExerciseResult:
     """Check ``fn(Mh, Mw)``: the relative position index of an ``Mh x Mw`` window, ``(N, N)`` with ``N = Mh * Mw``.
 
@@ -210,52 +363,7 @@ def check_relative_index(fn) -> ExerciseResult:
     row offset multiplied by ``M`` (offsets that collide) or by ``2Mh - 1`` (which only a rectangle shows), key
     minus query, a float index and an unflattened ``(Mh, Mw, Mh, Mw)`` shape.
     """
-    name = _name(fn)
-    for Mh, Mw in [(3, 3), (2, 4), (4, 3), (7, 7), (1, 5)]:
-        where = f"for {name}({Mh}, {Mw})"
-        answer, crashed = _call(fn, Mh, Mw)
-        if crashed:
-            return report(False, f"{crashed} ({where})")
-        expected = relative_position_index(Mh) if Mh == Mw else _relative_index(Mh, Mw)
-        why = compare_tensors("the index", answer, expected, atol=0, rtol=0)
-        if why is None:
-            if answer.is_floating_point() or answer.dtype == torch.bool:
-                return report(
-                    False, f"the index has dtype {answer.dtype}; rows of a table are integers: use torch.long"
-                )
-            continue
-        N = Mh * Mw
-        if "shape" in why and tuple(answer.shape) == (Mh, Mw, Mh, Mw):
-            why += f": flatten the query and key positions, reshape to ({N}, {N})"
-        elif "wrong values" in why:
-            got = answer.float()
-            variants = [
-                (
-                    _relative_index(Mh, Mw, sign=-1),
-                    "this is key − query; the convention is query − key (the transpose)",
-                ),
-                (
-                    _relative_index(Mh, Mw, row_radix=2 * Mh - 1),
-                    "multiply the row offset by 2Mw − 1, the column offsets",
-                ),
-                (_relative_index(Mh, Mw, row_radix=Mw), "rows collide: multiply the row offset by 2Mw − 1, not Mw"),
-                (_relative_index(Mh, Mw, row_radix=Mh), "rows collide: multiply the row offset by 2Mw − 1, not Mh"),
-            ]
-            if not torch.isfinite(got).all():
-                why += ": some entries are not finite numbers; every entry must be a row of the table"
-            elif got.min() < 0:
-                why += ": some rows are negative; offsets run from −(M−1) to M−1, so add Mh − 1 and Mw − 1 first"
-            else:
-                for wrong, hint in variants:
-                    if _same(got, wrong):
-                        why += f": {hint}"
-                        break
-                else:
-                    rows = (2 * Mh - 1) * (2 * Mw - 1)
-                    if int(got.max()) >= rows:
-                        why += f": the largest row is {int(got.max())}, but the table has only {rows} rows"
-        return report(False, f"{why} ({where})")
-    return report(True, f"{name} numbers the (2Mh − 1)(2Mw − 1) offsets as the library does for square windows")
+    return RELATIVE_INDEX.check(fn)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -263,10 +371,71 @@ def check_relative_index(fn) -> ExerciseResult:
 
 
 def _window_mask(H: int, W: int, M: int) -> torch.Tensor:
-    """The answer: ``(H*W, H*W)`` bool, True where two tokens (numbered row by row) share a window."""
-    ids = torch.arange((H // M) * (W // M)).reshape(1, H // M, W // M, 1)  # window numbers, (1, H/M, W/M, 1)
-    window_of = ids.repeat_interleave(M, dim=1).repeat_interleave(M, dim=2).flatten()  # (H*W,) token -> window
-    return window_of[:, None] == window_of[None, :]  # (H*W, H*W)
+    """The answer, from the library's partition: ``(H*W, H*W)`` bool, True where two tokens share a window."""
+    numbers = torch.arange(H * W).reshape(1, H, W, 1)
+    windows = window_partition(numbers, M).reshape(-1, M * M)  # (nW, N): token numbers of each window
+    expected = torch.zeros(H * W, H * W, dtype=torch.bool)
+    for tokens in windows:
+        expected[tokens[:, None], tokens[None, :]] = True
+    return expected
+
+
+def _compare_mask(got, expected: torch.Tensor, c: Case) -> Mismatch | None:
+    mismatch = compare_tensors("the mask", got, expected, atol=0, rtol=0)
+    if mismatch is None and got.dtype != torch.bool:
+        return Mismatch("dtype", f"the mask has dtype {got.dtype}; give a bool tensor (True = may attend)")
+    return mismatch
+
+
+def _blocks(c: Case) -> torch.Tensor:
+    N = c.M * c.M
+    return torch.block_diag(*[torch.ones(N, N)] * (c.H * c.W // N))
+
+
+WINDOW_MASK = Exercise(
+    cases=lambda: [
+        Case(H, W, M, where="for {name}" + f"({H}, {W}, {M})", H=H, W=W, M=M)
+        for H, W, M in [(4, 6, 2), (6, 6, 3), (8, 4, 4), (3, 3, 3)]
+    ],
+    reference=lambda c: _window_mask(c.H, c.W, c.M),
+    read=tensor_reader("the mask"),
+    compare=_compare_mask,
+    what="the mask",
+    success="{name} allows exactly the pairs inside a window: global attention with it is W-MSA",
+    mistakes=[
+        Mistake(
+            "inverted",
+            "it is inverted; True must mean that query i may attend to key j (the same window)",
+            wrong=lambda c: ~_window_mask(c.H, c.W, c.M),
+            atol=0,
+        ),
+        Mistake(
+            "additive 0/−100 mask",
+            "this is an additive mask, 0 and −100, the kind notebook 04 adds to the logits; here give a bool "
+            "tensor, True where query i may attend to key j",
+            when=lambda got, c: got.is_floating_point() and same(got, (~_window_mask(c.H, c.W, c.M)).double() * -100),
+        ),
+        Mistake(
+            "consecutive blocks",
+            "these are blocks of M*M consecutive tokens, but the tokens are numbered row by row over the whole map; "
+            "token t = (t // W, t % W) lies in window (row // M, column // M)",
+            wrong=_blocks,
+            atol=0,
+        ),
+        Mistake(
+            "global attention",
+            "every pair is allowed, that is global attention",
+            wrong=lambda c: torch.ones(c.H * c.W, c.H * c.W),
+            atol=0,
+        ),
+        Mistake(
+            "not flattened",
+            lambda c: f"flatten queries and keys, reshape to ({c.H * c.W}, {c.H * c.W})",
+            when=lambda got, c: tuple(got.shape) == (c.H, c.W, c.H, c.W),
+            kinds=("shape",),
+        ),
+    ],
+)
 
 
 def check_window_mask(fn) -> ExerciseResult:
@@ -275,37 +444,7 @@ def check_window_mask(fn) -> ExerciseResult:
     The answer is a ``(H*W, H*W)`` bool tensor, tokens numbered row by row over the whole map, True where query
     ``i`` and key ``j`` lie in the same ``M x M`` window: global attention with this mask is W-MSA. The
     reference is built from :func:`swin_edu.windows.window_partition` of the token numbers. Names blocks of
-    ``M*M`` consecutive tokens (true in window order, not in map order), an inverted mask and a float mask.
+    ``M*M`` consecutive tokens (true in window order, not in map order), an inverted mask, the additive 0/−100
+    float mask of notebook 04 and a float 1/0 mask.
     """
-    name = _name(fn)
-    for H, W, M in [(4, 6, 2), (6, 6, 3), (8, 4, 4), (3, 3, 3)]:
-        where = f"for {name}({H}, {W}, {M})"
-        answer, crashed = _call(fn, H, W, M)
-        if crashed:
-            return report(False, f"{crashed} ({where})")
-        numbers_ = torch.arange(H * W).reshape(1, H, W, 1)
-        windows = window_partition(numbers_, M).reshape(-1, M * M)  # (nW, N): token numbers of each window
-        expected = torch.zeros(H * W, H * W, dtype=torch.bool)
-        for tokens in windows:
-            expected[tokens[:, None], tokens[None, :]] = True
-        why = compare_tensors("the mask", answer, expected, atol=0, rtol=0)
-        if why is None:
-            if answer.dtype != torch.bool:
-                return report(False, f"the mask has dtype {answer.dtype}; give a bool tensor (True = may attend)")
-            continue
-        if "wrong values" in why:
-            got = answer.float()
-            blocks = torch.block_diag(*[torch.ones(M * M, M * M)] * (H * W // (M * M)))
-            if _same(got, 1 - expected.float()):
-                why += ": it is inverted; True must mean that query i may attend to key j (the same window)"
-            elif _same(got, blocks):
-                why += (
-                    ": these are blocks of M*M consecutive tokens, but the tokens are numbered row by row over the "
-                    "whole map; token t = (t // W, t % W) lies in window (row // M, column // M)"
-                )
-            elif _same(got, torch.ones_like(got)):
-                why += ": every pair is allowed, that is global attention"
-        elif "shape" in why and tuple(answer.shape) == (H, W, H, W):
-            why += f": flatten queries and keys, reshape to ({H * W}, {H * W})"
-        return report(False, f"{why} ({where})")
-    return report(True, f"{name} allows exactly the pairs inside a window: global attention with it is W-MSA")
+    return WINDOW_MASK.check(fn)
