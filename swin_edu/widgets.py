@@ -5,13 +5,18 @@ Each explorer is an :class:`ipywidgets.VBox` with
 * ``.controls``: its input widgets by name (set ``explorer.controls["shift_size"].value = 1`` in code,
   or move the slider);
 * ``.figure``: the :class:`matplotlib.figure.Figure` it shows now, redrawn on every change;
-* ``.data``: the numbers under the picture, computed by the library (a mask, a count, a table);
-* ``.caption``: an HTML line that says what the picture shows and explains any adjustment.
+* ``.data``: the numbers under the picture, computed once by the figure's ``viz.*_picture`` function
+  together with the figure (a mask, a count, a table), including the control values it was drawn for;
+* ``.caption``: an HTML line that says what the picture shows and explains any adjustment;
+* ``.drawn``: the control values the picture shows (always the current ones).
 
-Controls depend on each other (a shift must stay below the window, a window number below the number of
-windows): such limits follow the other controls, and a size the model would treat specially (padding, a
-map smaller than the window) is drawn as the model treats it and explained in the caption. Nothing a
-reader can set ends in a traceback: an error is shown in the caption instead.
+The picture always matches the controls. Controls depend on each other (a shift must stay below the
+window, a window number below the number of windows): such limits follow the other controls, and a size
+the model would treat specially (padding, a map no larger than the window) is drawn as the model treats it
+and explained in the caption. A value a slider cannot show (off its range or between its steps) is refused
+with a :class:`ValueError` when set from code. A combination the library refuses is explained in the
+caption and the controls go back to the values of the picture: nothing a reader can set ends in a
+traceback or under a stale picture.
 """
 
 from __future__ import annotations
@@ -21,15 +26,11 @@ import html
 
 import ipywidgets as widgets
 import torch
+import traitlets
 
 from . import complexity, swin, viz
-from .windows import (
-    receptive_field,
-    region_labels,
-    relative_position_index,
-    shifted_partition,
-    shifted_window_mask,
-)
+from .viz import plural
+from .windows import window_grid
 
 __all__ = [
     "ShiftExplorer",
@@ -38,34 +39,62 @@ __all__ = [
     "RelativePositionExplorer",
     "ReceptiveFieldExplorer",
     "HierarchyExplorer",
+    "Slider",
 ]
 
 _STYLE = {"description_width": "initial"}
 
 
-def _slider(description: str, value: int, lo: int, hi: int, step: int = 1) -> widgets.IntSlider:
-    return widgets.IntSlider(
-        value=value,
+class Slider(widgets.IntSlider):
+    """An integer slider that refuses a value it cannot show, instead of showing another one.
+
+    A plain :class:`ipywidgets.IntSlider` quietly clamps a value set from code into its range and leaves
+    a value between its steps to the browser, which draws the handle at a step: the slider then shows one
+    value while the kernel holds another. This one raises a :class:`ValueError` naming the allowed values.
+    (Lowering ``max`` below the value still moves the value down to it, as the explorers' limits need.)
+    """
+
+    name = traitlets.Unicode("").tag(sync=False)  # the control's name in ``explorer.controls``, for errors
+
+    @traitlets.validate("value")
+    def _validate_value(self, proposal):
+        value = proposal["value"]
+        lo, hi, step = self.min, self.max, self.step
+        if not (lo <= value <= hi and (value - lo) % step == 0):
+            allowed = f"an integer from {lo} to {hi}"
+            if step != 1:
+                allowed += f" in steps of {step} ({lo}, {lo + step}, {lo + 2 * step}, ...)"
+            raise ValueError(f"{self.name or self.description} must be {allowed}, got {value!r}")
+        return value
+
+
+def _slider(name: str, description: str, value: int, lo: int, hi: int, step: int = 1) -> Slider:
+    slider = Slider(
+        value=lo,
         min=lo,
         max=hi,
         step=step,
+        name=name,
         description=description,
         style=_STYLE,
         continuous_update=False,
         layout=widgets.Layout(width="260px"),
     )
+    slider.value = value  # checked against the whole range (while the widget is built, a value is clamped)
+    return slider
 
 
 class Explorer(widgets.VBox):
     """Common machinery: a row of controls, a caption, and the figure as a PNG image.
 
     Subclasses build their controls, then call ``super().__init__(controls)``; they implement
-    :meth:`draw`, which returns ``(figure, data, caption)`` for the current values, and may implement
-    :meth:`limit` to keep controls consistent with each other before drawing.
+    :meth:`draw`, which returns ``(figure, data, caption)`` for the current values (figure and data from
+    one ``viz.*_picture`` call), and may implement :meth:`limit` to keep controls consistent with each
+    other before drawing.
 
     An explorer with ``presets`` (name -> values of some controls) gets a ``preset`` row of buttons: a
-    click sets those controls at once (then :meth:`preset_applied` runs), and the button stays pressed only
-    while the controls still hold the preset's values.
+    click sets those controls at once (then :meth:`preset_applied` runs). After every change, however it
+    was made (a slider, code, :meth:`hold`), a button is pressed exactly when the controls hold its values.
     """
 
     presets: dict[str, dict] = {}  # noqa: RUF012 (read-only; subclasses replace it)
@@ -79,15 +108,16 @@ class Explorer(widgets.VBox):
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
         self.figure = None
         self.data: dict = {}
-        self._holding = False
+        self.drawn: dict | None = None  # the control values the picture shows
+        self._holding = False  # inside hold(): limits follow each change, the redraw waits
+        self._quieted = False  # the explorer adjusting its own controls: no reaction at all
         row = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
         super().__init__([row, self.caption, self.image])
         self.add_class("swin-edu-explorer")
         self.add_class(f"swin-edu-{type(self).__name__.lower()}")
         for control in self.controls.values():
             control.observe(self._changed, names="value")
-        self._match_preset()
-        self.redraw()
+        self.redraw()  # a refused first combination raises: there is no picture to fall back on
 
     @property
     def values(self) -> dict:
@@ -95,43 +125,67 @@ class Explorer(widgets.VBox):
         return {name: control.value for name, control in self.controls.items()}
 
     @contextlib.contextmanager
-    def quiet(self):
-        """Change controls without redrawing."""
-        holding, self._holding = self._holding, True
+    def hold(self):
+        """Change several controls at once, with one redraw at the end (also if the block raises).
+
+        Ranges that follow other controls (the shift below the window, ...) are updated after each change.
+        """
+        outermost = not self._holding
+        self._holding = True
         try:
             yield self
         finally:
-            self._holding = holding
+            if outermost:
+                self._holding = False
+                self.redraw()
 
     @contextlib.contextmanager
-    def hold(self):
-        """Change several controls at once, with one redraw at the end."""
-        outermost = not self._holding
-        with self.quiet():
-            yield self
-        if outermost:
-            self.redraw()
+    def _quiet(self):
+        """The explorer changes its own controls: no limits, no redraw."""
+        quieted, self._quieted = self._quieted, True
+        try:
+            yield
+        finally:
+            self._quieted = quieted
 
     def _changed(self, change) -> None:
-        if self._holding:
+        if self._quieted:
             return
         if change["owner"] is self.controls.get("preset"):
             if change["new"] is not None:
-                with self.hold():  # one redraw for all the controls the preset sets
-                    for name, value in self.presets[change["new"]].items():
-                        self.controls[name].value = value
-                    self.limit()
-                    self.preset_applied(change["new"])
+                self._apply_preset(change["new"])
+            else:  # unpressed from code: press whichever preset the controls still hold
+                with self._quiet():
+                    self._match_preset()
             return
-        self._match_preset()
+        if self._holding:
+            with self._quiet():
+                self.limit()
+            return
         self.redraw()
 
+    def _apply_preset(self, name: str) -> None:
+        with self.hold(), self._quiet():  # one redraw for all the controls the preset sets
+            for control, value in self.presets[name].items():
+                self.controls[control].value = value
+                self.limit()  # the next control's range follows this one (a shift after its window)
+            self.preset_applied(name)
+
     def _match_preset(self) -> None:
+        """Press the preset whose values the controls hold (the one pressed, if it still matches), or none."""
         if "preset" in self.controls:
-            values = self.values
+            values, pressed = self.values, self.controls["preset"].value
             matching = [name for name, p in self.presets.items() if all(values[k] == v for k, v in p.items())]
-            with self.quiet():
-                self.controls["preset"].value = matching[0] if matching else None
+            self.controls["preset"].value = pressed if pressed in matching else (matching[0] if matching else None)
+
+    def _restore(self, values: dict) -> None:
+        """Set the controls back to ``values`` (those of the picture), ranges included."""
+        with self._quiet():
+            for _ in range(3):  # a range that follows another control is right once that control is back
+                for name, value in values.items():
+                    with contextlib.suppress(ValueError):
+                        self.controls[name].value = value
+                self.limit()
 
     def preset_applied(self, name: str) -> None:
         """Called after a preset has set its controls (and :meth:`limit` has run), before the redraw."""
@@ -143,16 +197,28 @@ class Explorer(widgets.VBox):
         raise NotImplementedError
 
     def redraw(self) -> None:
-        """Recompute and redraw from the current control values."""
-        with self.quiet():
+        """Recompute and redraw from the current control values.
+
+        If the library refuses the combination, the caption says why and the controls go back to the
+        values of the picture shown (on the first draw, when there is none, the error is raised).
+        """
+        with self._quiet():
             self.limit()
+            self._match_preset()
+        values = self.values
         try:
-            figure, data, caption = self.draw(**self.values)
-        except ValueError as error:  # a combination the library refuses: say so, keep the last picture
-            self.caption.value = f"<span style='color:#b00'>{html.escape(str(error))}</span>"
+            figure, data, caption = self.draw(**values)
+        except ValueError as error:
+            if self.drawn is None:
+                raise
+            self._restore(self.drawn)
+            self.caption.value = (
+                f"<span style='color:#b00'>{html.escape(str(error))}</span><br>"
+                "<i>The controls are back at the values of the picture.</i>"
+            )
             return
         png = viz.png_bytes(figure)
-        self.figure, self.data, self.caption.value = figure, data, caption
+        self.figure, self.data, self.caption.value, self.drawn = figure, data, caption, values
         self.image.width = str(round(figure.get_figwidth() * viz.DPI))  # its own size: sharp, not stretched
         self.image.value = png
 
@@ -160,10 +226,10 @@ class Explorer(widgets.VBox):
 def _map_sliders(height: int, width: int, window_size: int, shift_size: int, largest: int) -> dict:
     """Sliders for a token map's size, its window and its shift (kept below the window by ``limit``)."""
     return {
-        "height": _slider("height H", height, 1, largest),
-        "width": _slider("width W", width, 1, largest),
-        "window_size": _slider("window M", window_size, 1, 12),
-        "shift_size": _slider("shift s", shift_size, 0, max(window_size - 1, 0)),
+        "height": _slider("height", "height H", height, 1, largest),
+        "width": _slider("width", "width W", width, 1, largest),
+        "window_size": _slider("window_size", "window M", window_size, 1, 12),
+        "shift_size": _slider("shift_size", "shift s", shift_size, 0, max(window_size - 1, 0)),
     }
 
 
@@ -183,8 +249,9 @@ class ShiftExplorer(Explorer):
     """Regular windows, the displaced partition, and the cyclic shift with its regions (Fig. 2 and 4).
 
     Controls: ``height`` and ``width`` of the token map, ``window_size`` M, ``shift_size`` s (kept below M).
-    ``data``: the effective ``window`` and ``shift``, ``naive`` (the displaced partition's window of each
-    token), ``labels`` (region labels of the rolled map), and the window counts ``n_naive`` and ``n_cyclic``.
+    ``data`` (:func:`~swin_edu.viz.shift_picture`): the values drawn, the effective ``window`` and ``shift``,
+    ``naive`` (the displaced partition's window of each token), ``labels`` (region labels of the rolled
+    map), and the window counts ``n_naive`` and ``n_cyclic``.
     """
 
     def __init__(self, height: int = 8, width: int = 8, window_size: int = 4, shift_size: int = 2):
@@ -194,26 +261,18 @@ class ShiftExplorer(Explorer):
         self.controls["shift_size"].max = self.controls["window_size"].value - 1
 
     def draw(self, height, width, window_size, shift_size):
-        g = viz.geometry(height, width, window_size, shift_size)
-        m, s = g["window"], g["shift"]
-        naive = shifted_partition(g["Hp"], g["Wp"], m, s)
-        data = dict(
-            window=m,
-            shift=s,
-            naive=naive,
-            labels=region_labels(g["Hp"], g["Wp"], m, s),
-            n_naive=int(naive.max()) + 1,
-            n_cyclic=g["n_windows"],
-        )
+        figure, data = viz.shift_picture(height, width, window_size, shift_size)
+        m, s = data["window"], data["shift"]
         if s == 0:
-            caption = f"No shift: {data['n_cyclic']} windows of {m}x{m}, no regions, no mask."
+            caption = f"No shift: {plural(data['n_cyclic'], 'window')} of {m}x{m}, no regions, no mask."
         else:
+            regions = plural(len(data["labels"].unique()), "region")
             caption = (
-                f"Displacing the windows by s={s} cuts the map into <b>{data['n_naive']}</b> windows, some smaller "
-                f"than {m}x{m}; after the cyclic shift the same attention takes <b>{data['n_cyclic']}</b> windows "
-                f"of {m}x{m}, with a mask between the {len(data['labels'].unique())} regions."
+                f"Displacing the windows by s={s} cuts the map into <b>{plural(data['n_naive'], 'window')}</b>, "
+                f"some smaller than {m}x{m}; after the cyclic shift the same attention takes "
+                f"<b>{plural(data['n_cyclic'], 'window')}</b> of {m}x{m}, with a mask between the {regions}."
             )
-        return viz.shift_figure(height, width, window_size, shift_size), data, caption + _note(g)
+        return figure, data, caption + _note(data["geometry"])
 
 
 class MaskExplorer(Explorer):
@@ -221,8 +280,9 @@ class MaskExplorer(Explorer):
 
     Controls: ``preset`` (a small teaching map or Swin-T's stage 1), ``height``, ``width``,
     ``window_size``, ``shift_size`` and ``window`` (numbered row by row; its range follows the map).
-    ``data``: ``mask`` (``(N, N)``, the window's slice of :func:`~swin_edu.windows.shifted_window_mask`),
-    ``labels`` (the window's ``(M, M)`` region labels), ``window``.
+    ``data`` (:func:`~swin_edu.viz.mask_picture`): the values drawn, ``mask`` (``(N, N)``, the window's
+    slice of :func:`~swin_edu.windows.shifted_window_mask`), ``labels`` (the window's ``(M, M)`` region
+    labels), ``open`` (pairs allowed to attend) and the ``geometry`` used.
     """
 
     presets = {  # noqa: RUF012
@@ -233,10 +293,10 @@ class MaskExplorer(Explorer):
     def __init__(
         self, height: int = 8, width: int = 8, window_size: int = 4, shift_size: int = 2, window: int | None = None
     ):
-        g = viz.geometry(height, width, window_size, shift_size)
-        window = g["n_windows"] - 1 if window is None else window
-        controls = _map_sliders(height, width, window_size, shift_size, largest=64)
-        super().__init__({**controls, "window": _slider("window #", window, 0, g["n_windows"] - 1)})
+        controls = _map_sliders(height, width, window_size, shift_size, largest=64)  # checks the values first
+        last = window_grid(height, width, window_size, shift_size).n_windows - 1
+        window = last if window is None else window
+        super().__init__({**controls, "window": _slider("window", "window #", window, 0, last)})
 
     def preset_applied(self, name: str) -> None:
         self.controls["window"].value = self.controls["window"].max  # the last window holds four regions
@@ -244,32 +304,27 @@ class MaskExplorer(Explorer):
     def limit(self) -> None:
         self.controls["shift_size"].max = self.controls["window_size"].value - 1
         v = self.values
-        g = viz.geometry(v["height"], v["width"], v["window_size"], v["shift_size"])
-        self.controls["window"].max = g["n_windows"] - 1
+        grid = window_grid(v["height"], v["width"], v["window_size"], v["shift_size"])
+        self.controls["window"].max = grid.n_windows - 1
 
     def draw(self, preset, height, width, window_size, shift_size, window):
-        g = viz.geometry(height, width, window_size, shift_size)
-        m, s = g["window"], g["shift"]
-        mask = shifted_window_mask(g["Hp"], g["Wp"], m, s)[window]  # (N, N)
-        row, col = divmod(window, g["Wp"] // m)
-        labels = region_labels(g["Hp"], g["Wp"], m, s)[row * m : (row + 1) * m, col * m : (col + 1) * m]
-        regions, sizes = labels.unique(return_counts=True)
-        data = dict(mask=mask, labels=labels, window=window)
-        allowed = int((mask == 0).sum())
+        figure, data = viz.mask_picture(height, width, window_size, shift_size, window)
+        m = data["geometry"]["window"]
+        regions, sizes = data["labels"].unique(return_counts=True)
+        pairs = plural(m**4, "pair")
         if len(regions) == 1:
             caption = (
-                f"Window {window} holds one region ({regions[0].item()}): every token sees all {m * m} tokens, "
-                f"the mask is all 0 ({allowed} of {m * m * m * m} pairs open)."
+                f"Window {window} holds one region ({regions[0].item()}): every token sees all "
+                f"{plural(m * m, 'token')}, the mask is all 0 ({data['open']} of {pairs} open)."
             )
         else:
-            held = ", ".join(f"{r} ({n} tokens)" for r, n in zip(regions.tolist(), sizes.tolist()))
+            held = ", ".join(f"{r} ({plural(n, 'token')})" for r, n in zip(regions.tolist(), sizes.tolist()))
             caption = (
                 f"Window {window} holds regions {held}. Each token attends only to tokens of its own region: "
-                f"{allowed} of {m * m * m * m} pairs are open (0); the others get -100, "
+                f"{data['open']} of {pairs} are open (0); the others get -100, "
                 f"a weight of about e<sup>-100</sup> after the softmax."
             )
-        figure = viz.mask_figure(height, width, window_size, shift_size, window)
-        return figure, data, caption + _note(g)
+        return figure, data, caption + _note(data["geometry"])
 
 
 def _swin_t_stages() -> dict[str, dict]:
@@ -285,35 +340,40 @@ class ComplexityExplorer(Explorer):
     """Omega(MSA) against Omega(W-MSA) (Eq. 1 and 2) on log axes, for a chosen map, width and window.
 
     Controls: ``preset`` (one of Swin-T's four stages), ``h``, ``w``, ``C``, ``M``.
-    ``data``: ``msa``, ``wmsa`` (MACs, from :mod:`swin_edu.complexity`) and their ``ratio``.
+    ``data`` (:func:`~swin_edu.viz.complexity_picture`): the values drawn, ``msa``, ``wmsa`` (MACs, from
+    :mod:`swin_edu.complexity`) and their ``ratio``.
     """
 
     def __init__(self, h: int = 56, w: int = 56, C: int = 96, M: int = 7):
         self.presets = _swin_t_stages()
         super().__init__(
             dict(
-                h=_slider("h (tokens)", h, 1, 256),
-                w=_slider("w (tokens)", w, 1, 256),
-                C=_slider("C", C, 8, 1536, 8),
-                M=_slider("M", M, 1, 32),
+                h=_slider("h", "h (tokens)", h, 1, 256),
+                w=_slider("w", "w (tokens)", w, 1, 256),
+                C=_slider("C", "C", C, 8, 1536, 8),
+                M=_slider("M", "M", M, 1, 32),
             )
         )
 
     def draw(self, preset, h, w, C, M):
-        msa, wmsa = complexity.msa_macs(h, w, C), complexity.wmsa_macs(h, w, C, M)
-        data = dict(msa=msa, wmsa=wmsa, ratio=msa / wmsa)
+        figure, data = viz.complexity_picture(h, w, C, M)
         caption = (
-            f"On {h}x{w} = {h * w} tokens of width {C}: Ω(MSA) = {msa:,} and Ω(W-MSA) = {wmsa:,} "
-            f"multiply-accumulates, <b>{data['ratio']:.3g}x</b> less with {M}x{M} windows. "
-            f"The ratio is (4C + 2hw) / (4C + 2M²): it grows with the number of tokens."
+            f"On {h}x{w} = {plural(h * w, 'token')} of width {C}: Ω(MSA) = {data['msa']:,} and "
+            f"Ω(W-MSA) = {data['wmsa']:,} multiply-accumulates, <b>{data['ratio']:.3g}x</b> less with {M}x{M} "
+            f"windows. The ratio is (4C + 2hw) / (4C + 2M²): it grows with the number of tokens."
         )
-        if min(h, w) < M:
-            caption += f"<br><i>M={M} is larger than the map: a Swin block would use one window of the map's size.</i>"
+        m = data["window"]
+        if m != M:
+            windows = f"one {m}x{m} window" if h == w else f"{m}x{m} windows"
+            caption += (
+                f"<br><i>M={M} is larger than the map's shorter side {m}: a Swin block uses {windows} there "
+                f"(and no shift), so Ω(W-MSA) is counted with M={m}.</i>"
+            )
         elif h % M or w % M:
             caption += (
                 f"<br><i>{h}x{w} is not a multiple of M={M}: a Swin block pads the map first, and costs more.</i>"
             )
-        return viz.complexity_figure(h, w, C, M), data, caption
+        return figure, data, caption
 
 
 class RelativePositionExplorer(Explorer):
@@ -322,22 +382,23 @@ class RelativePositionExplorer(Explorer):
     Controls: ``window_size`` M, ``query_row`` and ``query_col`` (kept inside the window). With a
     ``model`` (a :class:`~swin_edu.swin.SwinTransformer`), also ``stage``, ``block`` and ``head``; the
     window is then that block's and the slider for M is locked to it.
-    ``data``: ``index`` (the query's ``(M, M)`` table rows) and, with a model, ``bias`` (``(M, M)``).
+    ``data`` (:func:`~swin_edu.viz.relative_position_picture`): the values drawn, ``index`` (the query's
+    ``(M, M)`` table rows) and, with a model, ``stage``, ``block``, ``head`` and ``bias`` (``(M, M)``).
     """
 
     def __init__(self, window_size: int = 4, query: tuple[int, int] = (1, 2), model=None):
         self.model = model
         controls = dict(
-            window_size=_slider("window M", window_size, 1, 12),
-            query_row=_slider("query row", query[0], 0, window_size - 1),
-            query_col=_slider("query col", query[1], 0, window_size - 1),
+            window_size=_slider("window_size", "window M", window_size, 1, 12),
+            query_row=_slider("query_row", "query row", query[0], 0, window_size - 1),
+            query_col=_slider("query_col", "query col", query[1], 0, window_size - 1),
         )
         if model is not None:
             controls["window_size"].disabled = True
             controls.update(
-                stage=_slider("stage", 1, 1, len(model.layers)),
-                block=_slider("block", 1, 1, len(model.layers[0].blocks)),
-                head=_slider("head", 1, 1, model.layers[0].blocks[0].attn.num_heads),
+                stage=_slider("stage", "stage", 1, 1, len(model.layers)),
+                block=_slider("block", "block", 1, 1, len(model.layers[0].blocks)),
+                head=_slider("head", "head", 1, 1, model.layers[0].blocks[0].attn.num_heads),
             )
         super().__init__(controls)
 
@@ -356,21 +417,21 @@ class RelativePositionExplorer(Explorer):
         c["query_row"].max = c["query_col"].max = c["window_size"].value - 1
 
     def draw(self, window_size, query_row, query_col, stage=None, block=None, head=None):
-        M, q = window_size, query_row * window_size + query_col
-        data = dict(index=relative_position_index(M)[q].reshape(M, M))
-        table = None
-        caption = (
-            f"The query at (row {query_row}, col {query_col}) of a {M}x{M} window reads {M * M} of the "
-            f"{(2 * M - 1) ** 2} rows of the table, one per key; the rows depend only on the offset query − key, "
-            f"so every window and every position share the same table."
-        )
+        M, table = window_size, None
         if self.model is not None:
             _, attn = self._attention()
             with torch.no_grad():
                 table = attn.relative_position_bias_table[:, head - 1].detach().float().cpu()
-            data["bias"] = table[data["index"].reshape(-1)].reshape(M, M)
+        figure, data = viz.relative_position_picture(M, (query_row, query_col), table)
+        caption = (
+            f"The query at (row {query_row}, col {query_col}) of a {M}x{M} window reads "
+            f"{plural(M * M, 'row')} of the {(2 * M - 1) ** 2}-row table, one per key; the rows depend only on "
+            f"the offset query − key, so every window and every position share the same table."
+        )
+        if self.model is not None:
+            data.update(stage=stage, block=block, head=head)
             caption += f" Shown: the learned bias of stage {stage}, block {block}, head {head}."
-        return viz.relative_position_figure(M, (query_row, query_col), table), data, caption
+        return figure, data, caption
 
 
 class ReceptiveFieldExplorer(Explorer):
@@ -378,8 +439,9 @@ class ReceptiveFieldExplorer(Explorer):
 
     Controls: ``height``, ``width``, ``window_size``, ``blocks`` k, ``shift`` (alternate W-MSA and SW-MSA
     or not), ``source_row`` and ``source_col`` (kept inside the map).
-    ``data``: ``first_reached`` (:func:`~swin_edu.windows.receptive_field`: after which block each token
-    first holds the source's information, -1 if not yet) and ``reached`` (a boolean map).
+    ``data`` (:func:`~swin_edu.viz.receptive_field_picture`): the values drawn, ``first_reached``
+    (:func:`~swin_edu.windows.receptive_field`: after which block each token first holds the source's
+    information, -1 if not yet), ``reached`` (a boolean map) and ``counts`` (tokens reached per block).
     """
 
     def __init__(
@@ -393,13 +455,13 @@ class ReceptiveFieldExplorer(Explorer):
     ):
         super().__init__(
             dict(
-                height=_slider("height H", height, 2, 40),
-                width=_slider("width W", width, 2, 40),
-                window_size=_slider("window M", window_size, 1, 12),
-                blocks=_slider("blocks k", blocks, 0, 12),
+                height=_slider("height", "height H", height, 2, 40),
+                width=_slider("width", "width W", width, 2, 40),
+                window_size=_slider("window_size", "window M", window_size, 1, 12),
+                blocks=_slider("blocks", "blocks k", blocks, 0, 12),
                 shift=widgets.Checkbox(value=shift, description="shift every other block", style=_STYLE),
-                source_row=_slider("source row", source[0], 0, height - 1),
-                source_col=_slider("source col", source[1], 0, width - 1),
+                source_row=_slider("source_row", "source row", source[0], 0, height - 1),
+                source_col=_slider("source_col", "source col", source[1], 0, width - 1),
             )
         )
 
@@ -409,24 +471,25 @@ class ReceptiveFieldExplorer(Explorer):
 
     def draw(self, height, width, window_size, blocks, shift, source_row, source_col):
         source = (source_row, source_col)
-        first = receptive_field(height, width, window_size, source, blocks, shift)
-        data = dict(first_reached=first, reached=first >= 0)
+        figure, data = viz.receptive_field_picture(height, width, window_size, source, blocks, shift)
         n = int(data["reached"].sum())
-        caption = f"After {blocks} block(s), {n} of {height * width} tokens hold information from token {source}."
+        caption = (
+            f"After {plural(blocks, 'block')}, {n} of {plural(height * width, 'token')} hold information "
+            f"from token {source}."
+        )
         if not shift:
             caption += " Without the shift it never leaves its first window."
-        g = viz.geometry(height, width, window_size, window_size // 2)
-        figure = viz.receptive_field_figure(height, width, window_size, source, blocks, shift)
-        return figure, data, caption + _note(g)
+        return figure, data, caption + _note(data["geometry"])
 
 
 class HierarchyExplorer(Explorer):
     """The four stages of Swin-T/S/B/L for an image size: resolution, channels, windows and MACs.
 
-    Controls: ``variant`` (``swin_t`` .. ``swin_l``), ``img_size`` (pixels, square), ``window_size``.
-    ``data``: ``stages`` (:func:`~swin_edu.complexity.stage_summary`), ``resnet``
-    (:func:`~swin_edu.complexity.resnet50_stages`) and ``macs`` (:func:`~swin_edu.complexity.macs_by_part`).
-    The table is part of the caption.
+    Controls: ``variant`` (``swin_t`` .. ``swin_l``), ``img_size`` (pixels, square, a multiple of 32),
+    ``window_size``.
+    ``data`` (:func:`~swin_edu.viz.hierarchy_picture`): the values drawn, ``stages``
+    (:func:`~swin_edu.complexity.stage_summary`), ``resnet`` (:func:`~swin_edu.complexity.resnet50_stages`)
+    and ``macs`` (:func:`~swin_edu.complexity.macs_by_part`). The table is part of the caption.
     """
 
     VARIANTS = {"Swin-T": "swin_t", "Swin-S": "swin_s", "Swin-B": "swin_b", "Swin-L": "swin_l"}
@@ -435,17 +498,14 @@ class HierarchyExplorer(Explorer):
         super().__init__(
             dict(
                 variant=widgets.ToggleButtons(options=list(self.VARIANTS.items()), value=variant, style=_STYLE),
-                img_size=_slider("image side (pixels)", img_size, 32, 1024, 32),
+                img_size=_slider("img_size", "image side (pixels)", img_size, 32, 1024, 32),
                 window_size=widgets.Dropdown(options=[7, 12], value=window_size, description="window M", style=_STYLE),
             )
         )
 
     def draw(self, variant, img_size, window_size):
-        model = swin.meta_model(variant, window_size, img_size)
-        stages = complexity.stage_summary(model, img_size)
-        resnet = complexity.resnet50_stages(img_size)
-        macs = complexity.macs_by_part(model, img_size)
-        data = dict(stages=stages, resnet=resnet, macs=macs)
+        figure, data = viz.hierarchy_picture(variant, img_size, window_size)
+        stages, resnet, macs = data["stages"], data["resnet"], data["macs"]
         header = ["stage", "stride", "H x W", "C", "blocks", "M", "windows", "GMACs", "ResNet-50 H x W x C"]
         rows = [
             [s["stage"], f"1/{s['stride']}", f"{s['height']}x{s['width']}", s["channels"], s["blocks"], s["window"],
@@ -455,4 +515,4 @@ class HierarchyExplorer(Explorer):
         caption = (
             _table(header, rows) + f"Total {sum(macs.values()) / 1e9:.2f} GMACs for a {img_size}x{img_size} image."
         )
-        return viz.hierarchy_figure(variant, img_size, window_size), data, caption
+        return figure, data, caption
