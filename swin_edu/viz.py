@@ -17,6 +17,7 @@ import io
 import math
 import pathlib
 import sys
+from typing import NamedTuple
 
 import matplotlib
 import numpy as np
@@ -48,10 +49,31 @@ __all__ = [
     "hierarchy_figure",
     "roadmap_figure",
     "pyramid_figure",
+    "Picture",
+    "shift_picture",
+    "mask_picture",
+    "complexity_picture",
+    "relative_position_picture",
+    "receptive_field_picture",
+    "hierarchy_picture",
     "geometry",
+    "plural",
     "png_bytes",
     "STILLS",
     "save_stills",
+    "softmax_scaling_figure",
+    "msa_cost_figure",
+    "patch_grid_figure",
+    "token_sequence_figure",
+    "window_batch_figure",
+    "locality_figure",
+    "window_growth_figure",
+    "key_sets_figure",
+    "gradient_reach_figure",
+    "shifted_pieces_figure",
+    "merge_figure",
+    "stage_maps_figure",
+    "loglog_figure",
 ]
 
 DPI = 100
@@ -69,15 +91,25 @@ def geometry(height: int, width: int, window_size: int, shift_size: int) -> dict
     """
     grid = window_grid(height, width, window_size, shift_size)
     m, s, Hp, Wp = grid.window, grid.shift, grid.padded_height, grid.padded_width
-    notes = []
-    if m != window_size:
+    notes, square = [], height == width
+    if m != window_size and square:
         notes.append(
-            f"the {height}x{width} map is no larger than a {window_size}x{window_size} window, so Swin uses "
+            f"the {height}x{width} map is smaller than a {window_size}x{window_size} window, so Swin uses "
+            f"one {m}x{m} window and no shift"
+        )
+    elif m != window_size:
+        notes.append(
+            f"the {height}x{width} map's shorter side {m} is smaller than the window M={window_size}, so Swin uses "
             f"{m}x{m} windows and no shift"
+        )
+    elif s != shift_size and square:
+        notes.append(
+            f"the {height}x{width} map is exactly one {m}x{m} window: there is nothing to shift, so Swin uses no shift"
         )
     elif s != shift_size:
         notes.append(
-            f"the {height}x{width} map is exactly one {m}x{m} window: there is nothing to shift, so Swin uses no shift"
+            f"the {height}x{width} map's shorter side equals the window M={m}, so Swin uses no shift "
+            f"(the official rule for a map no larger than the window)"
         )
     if grid.padded:
         notes.append(f"{height}x{width} is not a multiple of {m}: the block pads it to {Hp}x{Wp} (grey)")
@@ -89,6 +121,18 @@ def png_bytes(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
+
+
+class Picture(NamedTuple):
+    """A figure and the numbers it was drawn from, computed once (the explorers show both)."""
+
+    figure: Figure
+    data: dict
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """``n`` and the noun in the right number: ``plural(1, "window") == "1 window"``, else ``"n windows"``."""
+    return f"{n} {noun if n == 1 else (nouns or noun + 's')}"
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -188,6 +232,17 @@ def shift_figure(height: int = 8, width: int = 8, window_size: int = 4, shift_si
        region label (:func:`~swin_edu.windows.region_labels`) and lettered with the naive window it came
        from. Tokens of one window but different regions are kept apart by the mask.
     """
+    return shift_picture(height, width, window_size, shift_size).figure
+
+
+def shift_picture(height: int = 8, width: int = 8, window_size: int = 4, shift_size: int = 2) -> Picture:
+    """:func:`shift_figure` with the numbers it draws, computed once.
+
+    ``data``: the map and window as asked (``height``, ``width``, ``window_size``, ``shift_size``), the
+    ``geometry`` a block really uses (:func:`geometry`) with its ``window`` and ``shift``, ``naive`` (the
+    displaced partition's window of each token), ``labels`` (region labels of the rolled map) and the
+    window counts ``n_naive`` (displaced partition) and ``n_cyclic`` (after the cyclic shift).
+    """
     g = geometry(height, width, window_size, shift_size)
     m, s, Hp, Wp = g["window"], g["shift"], g["Hp"], g["Wp"]
     padded = np.zeros((Hp, Wp), dtype=bool)
@@ -200,20 +255,24 @@ def shift_figure(height: int = 8, width: int = 8, window_size: int = 4, shift_si
     labels = region_labels(Hp, Wp, m, s)
     n_naive = int(naive.max()) + 1
 
+    n_windows = plural(g["n_windows"], "window")
+    if s:
+        naive_title = f"layer l+1: shifted by s={s}, naive\n{plural(n_naive, 'window')}, some smaller"
+    else:
+        naive_title = f"layer l+1: no shift (s=0)\nthe same {plural(n_naive, 'window')}"
+
     fig, (a, b, c) = _figure(11, 4.1, 3)
-    _tokens(
-        a, regular % 20, WINDOW_COLORS, 0, 19, f"layer l: regular windows (W-MSA)\n{g['n_windows']} windows of {m}x{m}"
-    )
+    _tokens(a, regular % 20, WINDOW_COLORS, 0, 19, f"layer l: regular windows (W-MSA)\n{n_windows} of {m}x{m}")
     _borders(a, regular)
-    _tokens(b, naive % 20, WINDOW_COLORS, 0, 19, f"layer l+1: shifted by s={s}, naive\n{n_naive} windows, some smaller")
+    _tokens(b, naive % 20, WINDOW_COLORS, 0, 19, naive_title)
     _borders(b, naive)
-    _tokens(
+    _tokens(  # coloured by naive window as in panel 2, so each piece keeps its colour and letter when rolled
         c,
-        labels,
-        REGION_COLORS,
+        rolled_naive % 20,
+        WINDOW_COLORS,
         0,
-        8,
-        f"cyclic shift (roll by -{s}): {g['n_windows']} windows\ncolour = region label, letter = naive window",
+        19,
+        f"cyclic shift (roll by -{s}): {n_windows}\npieces keep colour and letter; dashed: regions",
     )
     _borders(c, regular)
     _borders(c, labels, color="0.35", linewidth=0.8, linestyle="dashed")
@@ -226,7 +285,20 @@ def shift_figure(height: int = 8, width: int = 8, window_size: int = 4, shift_si
         f"{height}x{width} tokens, window M={m}, shift s={s}" + (f"  ({g['note']})" if g["note"] else ""), fontsize=9
     )
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.8, wspace=0.08)
-    return fig
+    data = dict(
+        height=height,
+        width=width,
+        window_size=window_size,
+        shift_size=shift_size,
+        geometry=g,
+        window=m,
+        shift=s,
+        naive=naive,
+        labels=labels,
+        n_naive=n_naive,
+        n_cyclic=g["n_windows"],
+    )
+    return Picture(fig, data)
 
 
 def mask_figure(
@@ -237,6 +309,19 @@ def mask_figure(
     ``window`` numbers the windows row by row (default: the last one, bottom right, which holds four
     regions). Mask entries are 0 where query and key come from the same region and -100 elsewhere
     (:func:`~swin_edu.windows.shifted_window_mask`).
+    """
+    return mask_picture(height, width, window_size, shift_size, window).figure
+
+
+def mask_picture(
+    height: int = 8, width: int = 8, window_size: int = 4, shift_size: int = 2, window: int | None = None
+) -> Picture:
+    """:func:`mask_figure` with the numbers it draws, computed once.
+
+    ``data``: the map as asked (``height``, ``width``, ``window_size``, ``shift_size``), ``window`` (the
+    window's number), the ``geometry`` a block really uses (:func:`geometry`), ``mask`` (the window's
+    ``(N, N)`` slice of :func:`~swin_edu.windows.shifted_window_mask`), ``labels`` (its ``(M, M)`` region
+    labels) and ``open`` (how many query-key pairs the mask lets attend).
     """
     g = geometry(height, width, window_size, shift_size)
     m, s, Hp, Wp = g["window"], g["shift"], g["Hp"], g["Wp"]
@@ -261,13 +346,25 @@ def mask_figure(
     for k in range(m, N, m):  # group queries and keys by the window row they sit in
         c.axhline(k - 0.5, color="tab:blue", linewidth=0.5)
         c.axvline(k - 0.5, color="tab:blue", linewidth=0.5)
-    c.set_title(f"mask, {N}x{N}: white 0, black -100\n{int((mask == 0).sum())} of {N * N} pairs may attend", fontsize=9)
+    allowed = int((mask == 0).sum())
+    c.set_title(f"mask, {N}x{N}: white 0, black -100\n{allowed} of {plural(N * N, 'pair')} may attend", fontsize=9)
     c.set_xlabel("key token", fontsize=8)
     c.set_ylabel("query token", fontsize=8)
     c.tick_params(labelsize=7)
     fig.suptitle(f"{height}x{width} tokens, M={m}, s={s}" + (f"  ({g['note']})" if g["note"] else ""), fontsize=9)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.12, top=0.8, wspace=0.15)
-    return fig
+    data = dict(
+        height=height,
+        width=width,
+        window_size=window_size,
+        shift_size=shift_size,
+        window=window,
+        geometry=g,
+        mask=mask,
+        labels=inside,
+        open=allowed,
+    )
+    return Picture(fig, data)
 
 
 def complexity_figure(h: int = 56, w: int = 56, C: int = 96, M: int = 7) -> Figure:
@@ -275,18 +372,43 @@ def complexity_figure(h: int = 56, w: int = 56, C: int = 96, M: int = 7) -> Figu
 
     The curves are for square maps with the given ``C`` and ``M``; the marked points are the ``h x w``
     map. The dotted line is the ``4hwC^2`` of the projections that both share: where the MSA curve leaves
-    it, the ``(hw)^2`` term has taken over.
+    it, the ``(hw)^2`` term has taken over. Eq. 2 needs a map of at least ``M x M``: on a smaller one (the
+    grey band, ``hw < M^2``) a Swin block uses one window of the map's size, and W-MSA costs what MSA costs.
+    """
+    return complexity_picture(h, w, C, M).figure
+
+
+def complexity_picture(h: int = 56, w: int = 56, C: int = 96, M: int = 7) -> Picture:
+    """:func:`complexity_figure` with the numbers it draws, computed once.
+
+    ``data``: ``h``, ``w``, ``C``, ``M`` as given, ``window`` (the window side a Swin block uses on this
+    map: ``M``, or the shorter side of a map no larger than ``M x M``), ``msa`` and ``wmsa`` (MACs of the
+    ``h x w`` map by Eq. 1 and by Eq. 2 with that window, from :mod:`swin_edu.complexity`) and their ``ratio``.
     """
     h, w, C, M = (check_positive_int(n, v) for n, v in (("h", h), ("w", w), ("C", C), ("M", M)))
+    m = window_grid(h, w, M).window
     sides = np.unique(np.geomspace(1, max(4 * max(h, w), 256), 200).astype(int))
     n = sides**2
+    fits = sides >= M  # Eq. 2 holds where an M x M window fits in the map
     msa = [complexity.msa_macs(int(x), int(x), C) for x in sides]
-    wmsa = [complexity.wmsa_macs(int(x), int(x), C, M) for x in sides]
-    here_msa, here_wmsa = complexity.msa_macs(h, w, C), complexity.wmsa_macs(h, w, C, M)
+    wmsa = [complexity.wmsa_macs(int(x), int(x), C, M) for x in sides[fits]]
+    here_msa, here_wmsa = complexity.msa_macs(h, w, C), complexity.wmsa_macs(h, w, C, m)
 
     fig, (ax,) = _figure(7.5, 4.2)
+    if M > 1:
+        ax.axvspan(n[0], M * M, color="0.93", linewidth=0)
+        ax.text(
+            math.sqrt(M * M * n[0]),
+            0.97,
+            "hw < M²: one window,\nW-MSA = MSA",
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="top",
+            fontsize=7.5,
+            color="0.3",
+        )
     ax.loglog(n, msa, color="tab:red", label="MSA: 4hwC² + 2(hw)²C")
-    ax.loglog(n, wmsa, color="tab:blue", label=f"W-MSA: 4hwC² + 2M²hwC, M={M}")
+    ax.loglog(n[fits], wmsa, color="tab:blue", label=f"W-MSA: 4hwC² + 2M²hwC, M={M}")
     ax.loglog(n, 4 * n * C**2, color="0.5", linestyle="dotted", label="4hwC² (projections)")
     ax.plot([h * w], [here_msa], "o", color="tab:red")
     ax.plot([h * w], [here_wmsa], "o", color="tab:blue")
@@ -298,14 +420,15 @@ def complexity_figure(h: int = 56, w: int = 56, C: int = 96, M: int = 7) -> Figu
     ax.set_xlabel("tokens hw", fontsize=9)
     ax.set_ylabel("multiply-accumulates", fontsize=9)
     ax.tick_params(labelsize=8)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="lower right")
     ax.set_title(
         f"{h}x{w} tokens, C={C}: MSA {here_msa / 1e9:.3g} G, W-MSA {here_wmsa / 1e9:.3g} G, "
         f"ratio {here_msa / here_wmsa:.3g}",
         fontsize=9,
     )
     fig.subplots_adjust(left=0.1, right=0.97, bottom=0.13, top=0.9)
-    return fig
+    data = dict(h=h, w=w, C=C, M=M, window=m, msa=here_msa, wmsa=here_wmsa, ratio=here_msa / here_wmsa)
+    return Picture(fig, data)
 
 
 def relative_position_figure(window_size: int = 4, query: tuple[int, int] = (1, 2), bias_table=None) -> Figure:
@@ -316,6 +439,15 @@ def relative_position_figure(window_size: int = 4, query: tuple[int, int] = (1, 
     ``(2M-1) x (2M-1)`` grid of offsets; the query uses the ``M x M`` block outlined in red (the window,
     mirrored). With ``bias_table`` (one head's ``((2M-1)^2,)`` learned biases) the grid shows the learned
     values, and a third panel the biases the query adds to its logits.
+    """
+    return relative_position_picture(window_size, query, bias_table).figure
+
+
+def relative_position_picture(window_size: int = 4, query: tuple[int, int] = (1, 2), bias_table=None) -> Picture:
+    """:func:`relative_position_figure` with the numbers it draws, computed once.
+
+    ``data``: ``window_size`` and ``query`` as given, ``index`` (the ``(M, M)`` table row of each key for
+    this query) and, with ``bias_table``, ``bias`` (the ``(M, M)`` biases the query adds to its logits).
     """
     M = check_positive_int("window_size", window_size)
     qy, qx = query
@@ -330,6 +462,7 @@ def relative_position_figure(window_size: int = 4, query: tuple[int, int] = (1, 
             raise ValueError(
                 f"bias_table must hold (2M-1)^2 = {side * side} values for M={M}, got {bias_table.numel()}"
             )
+    data = dict(window_size=M, query=(qy, qx), index=row)
     fig, axes = _figure(4.0 * (3 if has_bias else 2), 4.2, 3 if has_bias else 2)
     a, b = axes[0], axes[1]
     _tokens(
@@ -347,8 +480,14 @@ def relative_position_figure(window_size: int = 4, query: tuple[int, int] = (1, 
     extent = (-(M - 1) - 0.5, M - 1 + 0.5, M - 1 + 0.5, -(M - 1) - 0.5)
     b.imshow(grid.numpy(), cmap="coolwarm" if has_bias else "viridis", interpolation="nearest", extent=extent)
     b.add_patch(Rectangle((qx - M + 0.5, qy - M + 0.5), M, M, fill=False, edgecolor="red", linewidth=2.5))
+    numbered = not has_bias and M <= 5  # each cell's row number written in it; larger tables: the colour says it
+    if numbered:
+        for (i, j), number in np.ndenumerate(grid.numpy()):
+            color = "black" if number > 0.6 * side * side else "white"  # readable on viridis' light end
+            b.text(j - (M - 1), i - (M - 1), str(number), ha="center", va="center", fontsize=6, color=color)
+    shown = "learned bias" if has_bias else ("row numbers" if numbered else "colour = row number")
     b.set_title(
-        f"the {side}x{side} table ({'learned bias' if has_bias else 'row numbers'})\nred: the {M * M} rows this query reads",
+        f"the {side}x{side} table ({shown})\nred: the {plural(M * M, 'row')} this query reads",
         fontsize=9,
     )
     b.set_xlabel("x_query - x_key", fontsize=8)
@@ -359,8 +498,9 @@ def relative_position_figure(window_size: int = 4, query: tuple[int, int] = (1, 
         values = bias_table[row.reshape(-1)].reshape(M, M)
         _tokens(c, values, "coolwarm", None, None, "bias added to the query's logits\n(one per key)")
         c.add_patch(Circle((qx, qy), 0.45, fill=False, edgecolor="black", linewidth=2))
+        data["bias"] = values
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.12, top=0.85, wspace=0.25)
-    return fig
+    return Picture(fig, data)
 
 
 def receptive_field_figure(
@@ -377,6 +517,24 @@ def receptive_field_figure(
     (:func:`~swin_edu.windows.receptive_field`), grey where none has arrived; regular windows outlined in
     black, the shifted ones dashed. Right: the number of tokens reached after each block, with and without
     the shift.
+    """
+    return receptive_field_picture(height, width, window_size, source, blocks, shift).figure
+
+
+def receptive_field_picture(
+    height: int = 16,
+    width: int = 16,
+    window_size: int = 4,
+    source: tuple[int, int] = (5, 6),
+    blocks: int = 2,
+    shift: bool = True,
+) -> Picture:
+    """:func:`receptive_field_figure` with the numbers it draws, computed once.
+
+    ``data``: the arguments as given (``source`` as a tuple), the ``geometry`` of the shifted blocks
+    (:func:`geometry` with ``s = M // 2``), ``first_reached`` (after which block each token first holds
+    the source's information, -1 if not within ``blocks``; :func:`~swin_edu.windows.receptive_field`),
+    ``reached`` (a boolean map) and ``counts`` (tokens reached after 0, 1, ... blocks, by shift on/off).
     """
     g = geometry(height, width, window_size, window_size // 2)
     depth = max(blocks, 8)
@@ -404,8 +562,8 @@ def receptive_field_figure(
     a.plot([source[1]], [source[0]], marker="*", color="tab:green", markersize=12)
     reached = int((first >= 0).sum())
     a.set_title(
-        f"after {blocks} block{'s' if blocks != 1 else ''} ({'W-MSA / SW-MSA' if shift else 'W-MSA only'}): "
-        f"{reached} of {height * width} tokens\ncolour = block that reached it",
+        f"after {plural(blocks, 'block')} ({'W-MSA / SW-MSA' if shift else 'W-MSA only'}): "
+        f"{reached} of {plural(height * width, 'token')}\ncolour = block that reached it",
         fontsize=9,
     )
     bar = fig.colorbar(a.images[0], ax=a, ticks=range(max(blocks, 1) + 1), fraction=0.046)
@@ -421,7 +579,19 @@ def receptive_field_figure(
     b.legend(fontsize=8)
     fig.suptitle(f"{height}x{width} tokens, M={g['window']}, source at {tuple(source)}", fontsize=9)
     fig.subplots_adjust(left=0.01, right=0.97, bottom=0.12, top=0.84, wspace=0.2)
-    return fig
+    data = dict(
+        height=height,
+        width=width,
+        window_size=window_size,
+        source=tuple(source),
+        blocks=blocks,
+        shift=shift,
+        geometry=g,
+        first_reached=first,
+        reached=first >= 0,
+        counts={"with shift": counts[True], "without shift": counts[False]},
+    )
+    return Picture(fig, data)
 
 
 def hierarchy_figure(variant: str = "swin_t", img_size: int | tuple[int, int] = 224, window_size: int = 7) -> Figure:
@@ -431,6 +601,16 @@ def hierarchy_figure(variant: str = "swin_t", img_size: int | tuple[int, int] = 
     (:func:`~swin_edu.complexity.macs_by_part`). Right: the four feature maps as squares scaled to their
     side, Swin's beside ResNet-50's, labelled ``H x W x C``: the strides match, so Swin can replace
     ResNet under an FPN or a U-Net.
+    """
+    return hierarchy_picture(variant, img_size, window_size).figure
+
+
+def hierarchy_picture(variant: str = "swin_t", img_size: int | tuple[int, int] = 224, window_size: int = 7) -> Picture:
+    """:func:`hierarchy_figure` with the numbers it draws, computed once.
+
+    ``data``: ``variant``, ``img_size`` and ``window_size`` as given, ``stages``
+    (:func:`~swin_edu.complexity.stage_summary`), ``resnet`` (:func:`~swin_edu.complexity.resnet50_stages`)
+    and ``macs`` (:func:`~swin_edu.complexity.macs_by_part`).
     """
     model = swin.meta_model(variant, window_size, img_size)
     parts = complexity.macs_by_part(model, img_size)
@@ -473,7 +653,8 @@ def hierarchy_figure(variant: str = "swin_t", img_size: int | tuple[int, int] = 
     b.axis("off")
     b.set_title("feature maps per stage: stride, H x W x C", fontsize=9)
     fig.subplots_adjust(left=0.07, right=0.99, bottom=0.1, top=0.9, wspace=0.1)
-    return fig
+    data = dict(variant=variant, img_size=img_size, window_size=window_size, stages=stages, resnet=resnet, macs=parts)
+    return Picture(fig, data)
 
 
 def pyramid_figure(img_size: int = 224) -> Figure:
@@ -646,6 +827,550 @@ def roadmap_figure() -> Figure:
     m = stages[0]["window"]
     attention = f"(S)W-MSA: multi-head self-\nattention (01) in {m}×{m} windows"
     ax.text(0.3, 0.2, attention, fontsize=9, va="bottom", color=colors["01"])
+    return fig
+
+
+# ---- figures of notebook 01
+
+
+def softmax_scaling_figure(dims, raw, scaled, n_keys: int = 16) -> Figure:
+    """What the ``1/sqrt(d_k)`` of scaled dot-product attention does (Vaswani et al. 2017, Sec. 3.2.1).
+
+    ``dims`` are head widths ``d_k``; ``raw`` and ``scaled`` are ``(len(dims), 4)`` arrays holding, per
+    width, the spread of the logits, the largest weight of a row, the entropy of a row (nats) and the
+    softmax's slope ``||diag(p) - pp^T||``, for logits ``q.k`` and ``q.k / sqrt(d_k)``, over rows of
+    ``n_keys`` keys. The dotted line marks ``d_k = 32``, the head width of every Swin model.
+    """
+    dims = np.asarray(dims, dtype=float)
+    raw, scaled = np.asarray(raw, dtype=float), np.asarray(scaled, dtype=float)
+    if raw.shape != (len(dims), 4) or scaled.shape != raw.shape:
+        raise ValueError(
+            f"raw and scaled must both have shape (len(dims), 4) = ({len(dims)}, 4), "
+            f"got {raw.shape} and {scaled.shape}"
+        )
+    n_keys = check_positive_int("n_keys", n_keys)
+    fig, axes = _figure(13, 3.2, 4)
+    titles = ["std of the logits", "largest weight in a row", "entropy of a row (nats)"]
+    titles.append("softmax slope ‖diag(p) − ppᵀ‖")
+    for m, (ax, title) in enumerate(zip(axes, titles)):
+        ax.plot(dims, raw[:, m], "o-", color="tab:red", label="q·k (no scaling)")
+        ax.plot(dims, scaled[:, m], "o-", color="tab:blue", label="q·k / √d_k")
+        ax.axvline(32, color="grey", linestyle=":")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("d_k")
+        ax.set_title(title, fontsize=10)
+    axes[0].plot(dims, np.sqrt(dims), "--", color="grey", label="√d_k")
+    axes[0].set_yscale("log", base=2)
+    axes[1].axhline(1 / n_keys, color="grey", linestyle="--", linewidth=1)
+    axes[1].text(dims[0], 1 / n_keys + 0.02, f"even: 1/{n_keys}", fontsize=8, color="grey")
+    axes[2].axhline(math.log(n_keys), color="grey", linestyle="--", linewidth=1)
+    axes[2].text(dims[0], math.log(n_keys) - 0.22, f"even: ln {n_keys}", fontsize=8, color="grey")
+    axes[1].set_ylim(0, 1.05)
+    axes[2].set_ylim(0, math.log(n_keys) + 0.25)
+    axes[3].set_ylim(0, 1.3 * max(raw[:, 3].max(), scaled[:, 3].max()))
+    axes[3].text(32 * 1.15, 0.02, "Swin's d_k = 32", fontsize=8, color="grey")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def msa_cost_figure(C: int = 96, marks=((196, "ViT, 14×14 patches"), (3136, "Swin, 56×56 patches"))) -> Figure:
+    """Where the ``n^2`` term of Omega(MSA) = 4nC^2 + 2n^2C (Eq. 1) takes over, for ``n`` tokens of width ``C``.
+
+    Left: both terms and their sum on log axes. Right: the share of the quadratic term, ``n / (n + 2C)``.
+    The dotted line is ``n = 2C``, where the two terms are equal; ``marks`` are ``(n, label)`` points.
+    """
+    C = check_positive_int("C", C)
+    n = np.logspace(1, 4.5, 200)  # 10 to about 31,600 tokens
+    linear, quadratic = 4 * n * C**2, 2 * n**2 * C
+    fig, axes = _figure(11, 3.8, 2)
+    axes[0].loglog(n, linear, color="tab:blue", label="4nC²  (projections)")
+    axes[0].loglog(n, quadratic, color="tab:red", label="2n²C  (QKᵀ and AV)")
+    axes[0].loglog(n, linear + quadratic, color="black", linestyle="--", label="total")
+    axes[0].set_ylabel("multiply-accumulates")
+    axes[1].semilogx(n, quadratic / (linear + quadratic), color="tab:red")
+    axes[1].axhline(0.5, color="grey", linewidth=1)
+    axes[1].set_ylabel("share of the n² term")
+    axes[1].set_ylim(0, 1)
+    for tokens, label in marks:
+        tokens = check_positive_int("a marked n", tokens)
+        total, share = complexity.msa_macs(tokens, 1, C), tokens / (tokens + 2 * C)
+        axes[0].plot(tokens, total, "o", color="tab:green")
+        axes[0].annotate(label, (tokens, total), xytext=(-8, 8), textcoords="offset points", ha="right", fontsize=8)
+        axes[1].plot(tokens, share, "o", color="tab:green")
+        axes[1].annotate(
+            f"{label}: {share:.0%}", (tokens, share), xytext=(8, -12), textcoords="offset points", fontsize=8
+        )
+    for ax in axes:
+        ax.axvline(2 * C, color="grey", linestyle=":")
+        ax.text(2 * C / 1.08, 0.92, f"n = 2C = {2 * C}", transform=ax.get_xaxis_transform(), ha="right", fontsize=8)
+        ax.set_xlabel("number of tokens n")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"cost of global multi-head self-attention, C = {C}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+# ---- figures of notebook 02
+
+
+def _image_hwc(image) -> torch.Tensor:
+    """An RGB image ``(3, H, W)`` or ``(1, 3, H, W)`` as ``(H, W, 3)`` for ``imshow``."""
+    image = torch.as_tensor(image).detach().float().cpu()
+    if image.dim() == 4 and image.shape[0] == 1:
+        image = image[0]
+    if image.dim() != 3 or image.shape[0] != 3:
+        raise ValueError(f"image must have shape (3, H, W) or (1, 3, H, W), got {tuple(image.shape)}")
+    return image.permute(1, 2, 0)
+
+
+def _patches_apart(picture: torch.Tensor, p: int) -> torch.Tensor:
+    """``(H, W, 3)`` -> ``(h, p + 2, w * (p + 2), 3)``: every patch with a 2-pixel white frame, rows of patches."""
+    H, W, _ = picture.shape
+    if H % p or W % p:
+        raise ValueError(f"image size {H}x{W} is not divisible by the patch size {p}")
+    h, w = H // p, W // p
+    grid = picture.reshape(h, p, w, p, 3).permute(0, 2, 1, 3, 4)  # (h, w, p, p, 3)
+    apart = torch.ones(h, w, p + 2, p + 2, 3)
+    apart[:, :, 1:-1, 1:-1] = grid
+    return apart.permute(0, 2, 1, 3, 4).reshape(h, p + 2, w * (p + 2), 3)
+
+
+def patch_grid_figure(image, patch_size: int = 16, highlight: tuple[int, int] = (3, 5)) -> Figure:
+    """ViT's patch partition (Sec. 3.1 of the ViT paper): the image with its grid of ``p x p`` patches, the
+    ``highlight`` patch (grid row, column) in red, and the same patches pulled apart."""
+    picture = _image_hwc(image)
+    p = check_positive_int("patch_size", patch_size)
+    apart = _patches_apart(picture, p)  # (h, p + 2, w (p + 2), 3)
+    H, W, _ = picture.shape
+    h, w = H // p, W // p
+    row, col = highlight
+    if not (0 <= row < h and 0 <= col < w):
+        raise ValueError(f"highlight {tuple(highlight)} lies outside the {h}x{w} grid of patches")
+    fig, (a, b) = _figure(10, 5, 2)
+    a.imshow(picture.clamp(0, 1).numpy(), interpolation="nearest")
+    for t in range(p, max(H, W), p):
+        if t < H:
+            a.axhline(t - 0.5, color="white", linewidth=0.6)
+        if t < W:
+            a.axvline(t - 0.5, color="white", linewidth=0.6)
+    a.add_patch(Rectangle((col * p - 0.5, row * p - 0.5), p, p, fill=False, edgecolor="red", linewidth=2))
+    a.set_title(f"{H}×{W} photo, {h}×{w} patches of {p}×{p} pixels", fontsize=10)
+    b.imshow(apart.reshape(h * (p + 2), w * (p + 2), 3).clamp(0, 1).numpy(), interpolation="nearest")
+    b.add_patch(Rectangle((col * (p + 2), row * (p + 2)), p + 2, p + 2, fill=False, edgecolor="red", linewidth=2))
+    b.set_title(f"the same {h * w} patches, pulled apart", fontsize=10)
+    for ax in (a, b):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def token_sequence_figure(image, patch_size: int = 16, token: int = 47) -> Figure:
+    """The sequence a ViT reads: top, the first two rows of patches in reading order; bottom, the tokens
+    of :func:`~swin_edu.vit.patchify` as an ``(N, p*p*3)`` matrix, each row drawn as its ``p*p`` RGB pixels,
+    with ``token`` outlined."""
+    picture = _image_hwc(image)
+    p = check_positive_int("patch_size", patch_size)
+    apart = _patches_apart(picture, p)  # (h, p + 2, w (p + 2), 3)
+    h, w = apart.shape[0], apart.shape[2] // (p + 2)
+    n = h * w
+    if not 0 <= token < n:
+        raise ValueError(f"token must lie in 0..{n - 1} for a {h}x{w} grid of patches, got {token}")
+    rows = min(2, h)
+    strip = torch.cat(list(apart[:rows]), dim=1)  # (p + 2, rows * w * (p + 2), 3): tokens 0.. in one line
+    from .vit import patchify  # noqa: PLC0415 (viz's imports are shared; the library's patchify)
+
+    tokens = patchify(picture.permute(2, 0, 1)[None], p)[0]  # (N, p*p*3), (row, column, channel) order
+
+    fig = Figure(figsize=(10, 6.5), dpi=DPI)
+    a, b = fig.subplots(2, 1, height_ratios=[1, 4])
+    a.imshow(strip.clamp(0, 1).numpy(), interpolation="nearest")
+    a.set_xticks([(t + 0.5) * (p + 2) for t in range(rows * w)], [str(t) for t in range(rows * w)], fontsize=7)
+    a.set_yticks([])
+    a.set_title(
+        f"the sequence: token 0, 1, 2, … (row 0 of the grid is tokens 0-{w - 1}, row 1 is {w}-{2 * w - 1})",
+        fontsize=10,
+    )
+    b.imshow(tokens.reshape(n, p * p, 3).clamp(0, 1).numpy(), aspect="auto", interpolation="nearest")
+    b.add_patch(Rectangle((-0.5, token - 0.5), p * p, 1, fill=False, edgecolor="lime", linewidth=1.5))
+    b.annotate(
+        f"token {token}",
+        xy=(p * p - 0.5, token),
+        xytext=(p * p + 6, token),
+        va="center",
+        fontsize=9,
+        color="green",
+        annotation_clip=False,
+        arrowprops=dict(arrowstyle="->", color="green"),
+    )
+    b.set_yticks(range(0, n, w))  # a new row of the patch grid starts every w tokens
+    b.set_xticks(range(0, p * p, p))  # a new pixel row of the patch starts every p pixels
+    b.set_xlabel("pixel inside the patch, row by row (each pixel is 3 numbers: R, G, B)", fontsize=9)
+    b.set_ylabel("token", fontsize=9)
+    b.set_title(
+        f"tokens as a ({n}, {3 * p * p}) matrix: a row per patch, its {3 * p * p} numbers drawn as {p * p} RGB pixels",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
+# ---- figures of notebook 03
+
+
+def _numbered_tokens(ax, colour, labels, cmap, title):
+    """A grid of tokens: each cell coloured by ``colour`` (NaN: empty) and labelled with ``labels`` (-1: none)."""
+    colour, labels = np.asarray(colour, dtype=float), np.asarray(labels)
+    ax.imshow(colour, cmap=cmap, vmin=0, vmax=cmap.N - 1, interpolation="nearest")
+    for (i, j), value in np.ndenumerate(labels):
+        if value >= 0:
+            ax.text(j, i, str(int(value)), ha="center", va="center", fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=10)
+
+
+def _grid_lines(ax, height, width, step, color="black", linewidth=2.0):
+    for t in range(step, height, step):
+        ax.axhline(t - 0.5, color=color, linewidth=linewidth)
+    for t in range(step, width, step):
+        ax.axvline(t - 0.5, color=color, linewidth=linewidth)
+
+
+def window_batch_figure(height: int = 8, width: int = 12, window_size: int = 4) -> Figure:
+    """Window partition (Sec. 3.2): the ``height x width`` map, every token numbered row by row and coloured
+    by its window, beside the batch of windows :func:`~swin_edu.windows.window_partition` makes of it.
+
+    The window colours are glued back onto the map by :func:`~swin_edu.windows.window_reverse`, so the
+    picture is drawn by the two functions it shows. Sides must be multiples of the window.
+    """
+    H, W = check_positive_int("height", height), check_positive_int("width", width)
+    M = check_positive_int("window_size", window_size)
+    if H % M or W % M:
+        raise ValueError(f"height x width = {H}x{W} must be multiples of window_size {M} (this picture does not pad)")
+    from .windows import window_partition, window_reverse  # noqa: PLC0415
+
+    grid = torch.arange(H * W).reshape(1, H, W, 1)  # (B, H, W, C) = (1, H, W, 1): token t holds t
+    windows = window_partition(grid, M)  # (nW, M, M, 1)
+    nW = windows.shape[0]
+    window_of = window_reverse(torch.arange(nW).reshape(-1, 1, 1, 1).expand(-1, M, M, 1), M, H, W)[0, :, :, 0]
+    colours = ListedColormap([matplotlib.colormaps["tab20"](2 * k % 20 + 1) for k in range(nW)]).with_extremes(
+        bad="white"
+    )
+    batch_colour = np.full((M, nW * (M + 1) - 1), np.nan)  # the windows side by side, one column apart
+    batch_labels = np.full(batch_colour.shape, -1)
+    for k in range(nW):
+        batch_colour[:, k * (M + 1) : k * (M + 1) + M] = k
+        batch_labels[:, k * (M + 1) : k * (M + 1) + M] = windows[k, :, :, 0].numpy()
+    fig = Figure(figsize=(13, 3.4), dpi=DPI)
+    a, b = fig.subplots(1, 2, width_ratios=[W, batch_colour.shape[1]])
+    map_title = f"the map (B, H, W, C) = (1, {H}, {W}, 1)"
+    _numbered_tokens(a, window_of.numpy(), grid[0, :, :, 0].numpy(), colours, map_title)
+    _grid_lines(a, H, W, M)
+    batch_title = f"after partition: (B·nW, M, M, C) = {tuple(windows.shape)}"
+    _numbered_tokens(b, batch_colour, batch_labels, colours, batch_title)
+    for k in range(nW):
+        b.text(k * (M + 1) + (M - 1) / 2, M - 0.3, f"window {k}", ha="center", va="top", fontsize=9)
+    b.set_ylim(M + 0.4, -0.5)
+    for spine in b.spines.values():
+        spine.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def locality_figure(changed: dict, token: tuple[int, int], window_size: int) -> Figure:
+    """Which outputs move when one input token changes: one panel per layer.
+
+    ``changed`` maps a layer's name to an ``(H, W)`` bool array (True: that output changed); ``token`` is
+    the changed input (row, column), outlined; thin lines are the window borders of side ``window_size``.
+    """
+    if not changed:
+        raise ValueError("changed must map at least one layer name to an (H, W) bool array")
+    maps = {name: np.asarray(value, dtype=bool) for name, value in changed.items()}
+    shapes = {m.shape for m in maps.values()}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+        raise ValueError(f"every changed map must have the same (H, W) shape, got {sorted(shapes)}")
+    H, W = next(iter(shapes))
+    M = check_positive_int("window_size", window_size)
+    row, col = token
+    if not (0 <= row < H and 0 <= col < W):
+        raise ValueError(f"token {tuple(token)} lies outside the {H}x{W} map")
+    numbers = np.arange(H * W).reshape(H, W)
+    cmap = ListedColormap(["white", "#fdb863"])  # unchanged, changed
+    fig, axes = _figure(5 * len(maps), 3.4, len(maps))
+    for ax, (name, moved) in zip(axes, maps.items()):
+        _numbered_tokens(ax, moved, numbers, cmap, f"{name}: {int(moved.sum())} of {H * W} outputs change")
+        ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=2.5))
+        _grid_lines(ax, H, W, M, color="0.3", linewidth=1)
+    fig.tight_layout()
+    return fig
+
+
+def window_growth_figure(sides=(16, 32, 56, 112, 224, 448), C: int = 96, M: int = 7, fraction: int = 8) -> Figure:
+    """Omega(MSA) against Omega(W-MSA) (Eq. 1 and 2) on square maps of the given ``sides``, with a fixed
+    window ``M`` (Swin) and with a window that grows with the map, ``M = side // fraction``."""
+    C, M, fraction = (check_positive_int(n, v) for n, v in (("C", C), ("M", M), ("fraction", fraction)))
+    sides = [check_positive_int("a side", s) for s in sides]
+    if min(sides) < max(M, fraction):
+        raise ValueError(f"every side must be at least M = {M} and fraction = {fraction}, got {min(sides)}")
+    n = np.array([s * s for s in sides], dtype=float)
+    fig, (ax,) = _figure(7, 4)
+    ax.loglog(n, [complexity.msa_macs(s, s, C) for s in sides], "o-", color="tab:red", label="MSA")
+    ax.loglog(
+        n,
+        [complexity.wmsa_macs(s, s, C, s // fraction) for s in sides],
+        "s-",
+        color="tab:purple",
+        label=f"W-MSA, M = h/{fraction} (window grows)",
+    )
+    fixed = [complexity.wmsa_macs(s, s, C, M) for s in sides]
+    ax.loglog(n, fixed, "^-", color="tab:blue", label=f"W-MSA, M = {M} (Swin)")
+    ax.set_xlabel(f"tokens hw (C = {C})")
+    ax.set_ylabel("multiply-accumulates")
+    ax.set_title("a window that grows with the image brings the quadratic term back", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def key_sets_figure(size: int = 15, window_size: int = 5, queries=((7, 6), (7, 8))) -> Figure:
+    """Which keys two queries A and B read: in fixed ``M x M`` windows (left) they share one key set; with
+    sliding neighbourhoods centred on each query (right, ``M`` odd) each reads its own."""
+    S, M = check_positive_int("size", size), check_positive_int("window_size", window_size)
+    if M % 2 == 0 or M > S:
+        raise ValueError(f"window_size must be odd (so a neighbourhood can be centred) and at most size {S}, got {M}")
+    (ya, xa), (yb, xb) = queries
+    if not all(0 <= t < S for t in (ya, xa, yb, xb)) or (ya // M, xa // M) != (yb // M, xb // M):
+        raise ValueError(f"queries {tuple(queries)} must lie on the {S}x{S} map, in the same {M}x{M} window")
+    ys, xs = np.meshgrid(np.arange(S), np.arange(S), indexing="ij")  # (S, S) each
+
+    def around(y, x):  # (S, S) bool: the sliding neighbourhood centred on (y, x)
+        return (np.abs(ys - y) <= M // 2) & (np.abs(xs - x) <= M // 2)
+
+    in_window = (ys // M == ya // M) & (xs // M == xa // M)
+    key_sets = [3 * in_window, around(ya, xa) + 2 * around(yb, xb)]  # 0 none, 1 A only, 2 B only, 3 both
+    colours = ListedColormap(["white", "tab:blue", "tab:orange", "tab:purple"])
+    titles = [f"fixed windows: A and B read the same {M * M} keys", "sliding windows: A and B read different keys"]
+    fig, axes = _figure(10, 5, 2)
+    for ax, keys, title in zip(axes, key_sets, titles):
+        ax.imshow(keys, cmap=colours, vmin=0, vmax=3, alpha=0.55, interpolation="nearest")
+        for (y, x), name in zip(queries, "AB"):
+            ax.text(x, y, name, ha="center", va="center", fontsize=13, fontweight="bold")
+        _grid_lines(ax, S, S, 1, color="0.85", linewidth=0.5)  # thin lines between tokens
+        _grid_lines(ax, S, S, M, color="black", linewidth=1.5)  # the fixed window grid, for reference
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(title, fontsize=10)
+    axes[1].legend(
+        handles=[Rectangle((0, 0), 1, 1, color=colours(i), alpha=0.55) for i in (1, 2, 3)],
+        labels=["only A's", "only B's", "both"],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.02),
+        ncol=3,
+        fontsize=9,
+    )
+    fig.tight_layout()
+    return fig
+
+
+# ---- figures of notebook 04
+
+
+def gradient_reach_figure(reaches, titles, window_size: int, target, shift_size: int = 0, shifted=None, tiny=1e-30):
+    """Which input tokens one output token depends on, shown as gradient sizes (notebook 04, section 1).
+
+    ``reaches`` holds ``(H, W)`` tensors of ``|d output[target] / d input|`` (largest over the channels), one
+    panel each, titled by ``titles``. Colour: log10 of the gradient from 1e-5 to 1; grey where it is exactly
+    zero, pink where it is not zero but at most ``tiny``. Black lines: the regular windows of side
+    ``window_size``; red dashed lines, on the panels where ``shifted`` is true: the windows displaced by
+    ``shift_size`` (Fig. 2 of the paper). The star marks the output token ``target``.
+    """
+    reaches = [torch.as_tensor(r).detach().double() for r in reaches]
+    shifted = [False] * len(reaches) if shifted is None else list(shifted)
+    if not reaches or len(titles) != len(reaches) or len(shifted) != len(reaches):
+        raise ValueError(f"need one title and one shifted flag per map, got {len(reaches)} maps, {len(titles)} titles")
+    M = check_positive_int("window_size", window_size)
+    colours = matplotlib.colormaps["viridis"].with_extremes(bad="0.85", under="pink")
+    fig, axes = _figure(4 * len(reaches), 4.3, len(reaches))
+    for ax, reach, title, shift in zip(axes, reaches, titles, shifted):
+        H, W = reach.shape
+        shown = reach.clamp_min(1e-300).log10()  # (H, W); exact zeros become NaN: drawn grey
+        shown[reach == 0] = float("nan")
+        image = ax.imshow(shown.numpy(), cmap=colours, vmin=-5, vmax=0, interpolation="nearest")
+        _borders(ax, shifted_partition(H, W, M, 0))
+        if shift:
+            _borders(ax, shifted_partition(H, W, M, shift_size), color="tab:red", linewidth=1.5, linestyle="dashed")
+        ax.plot(target[1], target[0], "*", color="white", markeredgecolor="black", markersize=15)
+        ax.set_xticks(range(W))
+        ax.set_yticks(range(H))
+        ax.tick_params(labelsize=7)
+        small = reach[(reach > 0) & (reach <= tiny)]
+        note = f" (+ {small.numel()} tiny, up to {small.max():.0e})" if small.numel() else ""
+        ax.set_title(f"{title}\n{int((reach > tiny).sum())} input tokens matter{note}", fontsize=10)
+    fig.colorbar(image, ax=axes, fraction=0.02, extend="min", label="log10 |gradient|")
+    return fig
+
+
+def shifted_pieces_figure(height: int = 8, width: int = 8, window_size: int = 4, shift_size: int = 2) -> Figure:
+    """The naive shifted windows, and where the cyclic shift puts them (notebook 04, Fig. 2 and Fig. 4).
+
+    Left: the regular windows of block l (grey, numbered). Middle: the windows of block l+1, the grid
+    displaced by ``s`` (:func:`~swin_edu.windows.shifted_partition`), each lettered and coloured. Right: the
+    map rolled by ``-s`` under the regular grid: every piece keeps its colour and letter, so one sees which
+    pieces share a window; dashed grey lines are the region borders (:func:`~swin_edu.windows.region_labels`)
+    that the mask enforces.
+    """
+    g = geometry(height, width, window_size, shift_size)
+    m, s, Hp, Wp = g["window"], g["shift"], g["Hp"], g["Wp"]
+    padded = np.zeros((Hp, Wp), dtype=bool)
+    padded[height:, :] = padded[:, width:] = True
+    regular = _window_ids(Hp, Wp, m)  # (Hp, Wp)
+    naive = shifted_partition(Hp, Wp, m, s)  # (Hp, Wp)
+    rolled = cyclic_shift(naive[None, :, :, None], s)[0, :, :, 0]  # (Hp, Wp): the pieces after the roll
+    rolled_padded = cyclic_shift(torch.from_numpy(padded)[None, :, :, None], s)[0, :, :, 0].numpy()
+    n_naive = int(naive.max()) + 1
+
+    fig, (a, b, c) = _figure(11, 4.1, 3)
+    checker = (regular // (Wp // m) + regular % (Wp // m)) % 2  # two greys, alternating like a chessboard
+    _tokens(a, checker, ListedColormap(["0.93", "0.8"]), 0, 1, f"block l: regular windows\n{g['n_windows']} of {m}x{m}")
+    _borders(a, regular)
+    _label_pieces(a, regular)
+    _tokens(b, naive % 20, WINDOW_COLORS, 0, 19, f"block l+1: grid shifted by s={s}\n{n_naive} windows, some smaller")
+    _borders(b, naive)
+    title = f"rolled by -{s}: {g['n_windows']} regular windows\nsame colour and letter = same piece"
+    _tokens(c, rolled % 20, WINDOW_COLORS, 0, 19, title)
+    _borders(c, regular)
+    _borders(c, region_labels(Hp, Wp, m, s), color="0.35", linewidth=0.8, linestyle="dashed")
+    if n_naive <= 64:
+        _label_pieces(b, naive, _letter)
+        _label_pieces(c, rolled, _letter)
+    for ax, pad in ((a, padded), (b, padded), (c, rolled_padded)):
+        _shade_padding(ax, pad)
+    fig.suptitle(f"{height}x{width} tokens, M={m}, s={s}" + (f"  ({g['note']})" if g["note"] else ""), fontsize=9)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.8, wspace=0.08)
+    return fig
+
+
+# ---- figures of notebook 05
+
+_MERGE_ROLES = ("x0: top-left", "x1: bottom-left", "x2: top-right", "x3: bottom-right")
+_MERGE_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red")
+
+
+def merge_figure(ids, merged) -> Figure:
+    """Patch merging's gather on a small map of numbered tokens (Sec. 3.1; notebook 05, section 1).
+
+    ``ids`` is the ``(H, W)`` map of token numbers (``H``, ``W`` even), ``merged`` the ``(H/2, W/2, 4)`` result
+    of the gather on it (one channel, ``C = 1``). Left: the map, each token coloured by its role in its 2x2
+    group (x0 top-left, x1 bottom-left, x2 top-right, x3 bottom-right, the official order), groups outlined.
+    Right: each new token as its ``4C`` numbers in that order, then ``LN, Linear`` down to ``2C``.
+    """
+    ids, merged = np.asarray(ids), np.asarray(merged)
+    H, W = ids.shape
+    if H % 2 or W % 2 or merged.shape != (H // 2, W // 2, 4):
+        raise ValueError(
+            f"need an (H, W) map with even sides and its (H/2, W/2, 4) gather, got {ids.shape} and {merged.shape}"
+        )
+    role = np.zeros((H, W), dtype=int)  # which of x0..x3 each token is
+    role[1::2, 0::2], role[0::2, 1::2], role[1::2, 1::2] = 1, 2, 3
+    fig, (a, b) = _figure(10.5, 3.8, 2, gridspec_kw=dict(width_ratios=[1, 2]))
+    for (i, j), value in np.ndenumerate(ids):
+        a.add_patch(Rectangle((j, i), 1, 1, facecolor=_MERGE_COLORS[role[i, j]], alpha=0.5, edgecolor="white"))
+        a.text(j + 0.5, i + 0.5, str(value), ha="center", va="center", fontsize=11)
+    a.add_collection(
+        LineCollection([[(t, 0), (t, H)] for t in range(0, W + 1, 2)] + [[(0, t), (W, t)] for t in range(0, H + 1, 2)],
+                       colors="black", linewidths=2.5)
+    )
+    a.set_xlim(-0.1, W + 0.1)
+    a.set_ylim(H + 0.1, -0.1)  # row 0 at the top
+    a.set_aspect("equal")
+    a.axis("off")
+    a.set_title(f"input (1, {H}, {W}, C), here C = 1: 2×2 groups", fontsize=10)
+    for t, (r, c) in enumerate(np.ndindex(H // 2, W // 2)):  # the new tokens, row by row
+        y = 1.2 * t
+        b.text(-0.2, y + 0.5, f"new token ({r}, {c})", ha="right", va="center", fontsize=10)
+        for k in range(4):
+            b.add_patch(Rectangle((k, y), 1, 1, facecolor=_MERGE_COLORS[k], alpha=0.5, edgecolor="white"))
+            b.text(k + 0.5, y + 0.5, str(merged[r, c, k]), ha="center", va="center", fontsize=11)
+        b.annotate("", xy=(5.4, y + 0.5), xytext=(4.15, y + 0.5), arrowprops=dict(arrowstyle="->"))
+        b.add_patch(Rectangle((5.5, y), 2, 1, facecolor="0.6", alpha=0.7, edgecolor="white"))  # half as long
+    for x, text in ((2, "4C = [x0; x1; x2; x3]"), (4.75, "LN, Linear"), (6.5, "2C")):
+        b.text(x, -0.35, text, ha="center", fontsize=9)
+    b.set_xlim(-2.6, 7.6)
+    b.set_ylim(1.2 * (H // 2) * (W // 2) + 0.0, -0.8)
+    b.set_aspect("equal")
+    b.axis("off")
+    b.set_title(f"output (1, {H // 2}, {W // 2}, 2C): each token made from one group", fontsize=10)
+    handles = [Rectangle((0, 0), 1, 1, facecolor=c, alpha=0.5) for c in _MERGE_COLORS]
+    b.legend(handles, _MERGE_ROLES, loc="lower center", bbox_to_anchor=(0.45, -0.22), ncol=4, fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def _principal_rgb(fmap: torch.Tensor) -> np.ndarray:
+    """``(C, h, w)`` -> ``(h, w, 3)``: the map's three main directions over the channels, each scaled to [0, 1]."""
+    f = fmap.detach().float().flatten(1).T  # (hw, C): one row per token
+    f = f - f.mean(dim=0)
+    _, _, v = torch.linalg.svd(f, full_matrices=False)  # rows of v: directions, strongest first
+    p = (f @ v[:3].T).T.reshape(3, *fmap.shape[1:])  # (3, h, w)
+    low, high = p.amin(dim=(1, 2), keepdim=True), p.amax(dim=(1, 2), keepdim=True)
+    return ((p - low) / (high - low).clamp_min(1e-12)).permute(1, 2, 0).numpy()
+
+
+def stage_maps_figure(image, maps) -> Figure:
+    """An image and the feature maps of its stages (notebook 05, section 2).
+
+    ``image`` is ``(3, H, W)`` with values in [0, 1]; ``maps`` are the stage outputs ``(1, C_i, H_i, W_i)``
+    (``forward_features``). Top row: each map's mean over its channels. Bottom row: its three strongest
+    directions of variation over the channels (a principal component analysis) as red, green and blue.
+    """
+    maps = [torch.as_tensor(m).detach() for m in maps]
+    fig = Figure(figsize=(2.6 * (len(maps) + 1), 5.4), dpi=DPI)
+    axes = fig.subplots(2, len(maps) + 1, squeeze=False)
+    axes[0, 0].imshow(torch.as_tensor(image).detach().permute(1, 2, 0).clamp(0, 1).numpy())
+    axes[0, 0].set_title(f"photo {tuple(torch.as_tensor(image).shape)}", fontsize=9)
+    legend = "top: mean over channels\n\nbottom: 3 principal\ncomponents as RGB"
+    axes[1, 0].text(0.5, 0.5, legend, ha="center", va="center", fontsize=9)
+    for i, m in enumerate(maps):
+        axes[0, i + 1].imshow(m[0].mean(dim=0).float().numpy(), cmap="gray", interpolation="nearest")
+        axes[0, i + 1].set_title(f"stage {i + 1}: {tuple(m.shape)}", fontsize=9)
+        axes[1, i + 1].imshow(_principal_rgb(m[0]), interpolation="nearest")
+        stride = torch.as_tensor(image).shape[-1] // m.shape[-1]
+        axes[1, i + 1].set_title(f"stride {stride}: {m.shape[2]}×{m.shape[3]} tokens", fontsize=9)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[1, 0].axis("off")
+    fig.tight_layout(h_pad=1.5)
+    return fig
+
+
+def loglog_figure(x, curves, xlabel: str, ylabel: str, title: str) -> Figure:
+    """Curves on log-log axes against ``x`` (tokens), with ``x`` itself as the ticks (notebook 05, section 4).
+
+    ``curves`` is a list of dicts: ``y`` (values, one per ``x``), and optional ``label`` (none: not in the legend),
+    ``style`` (a matplotlib format string, default ``"o-"``), ``color``, ``alpha`` and ``notes`` (one text per
+    point, written beside it).
+    On log-log axes a cost ``y ~ x^k`` is a straight line of slope ``k``.
+    """
+    x = np.asarray(x, dtype=float)
+    fig, (ax,) = _figure(7, 4.2)
+    for curve in curves:
+        y = np.asarray(curve["y"], dtype=float)
+        if y.shape != x.shape:
+            raise ValueError(f"each curve needs one value per x ({x.size}), got {y.size} for {curve.get('label')!r}")
+        style = dict(color=curve.get("color"), alpha=curve.get("alpha", 1.0), label=curve.get("label"))
+        ax.loglog(x, y, curve.get("style", "o-"), **style)
+        for xi, yi, note in zip(x, y, curve.get("notes") or []):
+            ax.annotate(note, (xi, yi), textcoords="offset points", xytext=(-6, 6), fontsize=8, ha="right")
+    ax.minorticks_off()
+    ax.set_xticks(x, [f"{int(n):,}" for n in x], fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
     return fig
 
 
