@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+# pytest-xdist: one worker per core (`make test PYTEST_PARALLEL=` runs serially); loadscope keeps each test
+# module and each notebook on one worker (nbval's cells must run in order in one kernel)
+PYTEST_PARALLEL ?= -n auto --dist loadscope
 
 .PHONY: help venv lab test notebooks figures bench lock clean
 
@@ -20,10 +23,15 @@ help:
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "swin-edu needs Python >= 3.11, found " + sys.version.split()[0]'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade -c constraints.txt pip setuptools wheel
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[lab,test]"
-	touch $(STAMP)
+	@echo "==> [1/3] creating the virtual environment $(VENV) with $(PYTHON)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> [2/3] upgrading pip, setuptools and wheel (torch 2.13 needs setuptools >= 77)"
+	@$(BIN)/python -m pip install --quiet --upgrade -c constraints.txt pip setuptools wheel
+	@echo "==> [3/3] installing swin-edu with torch, JupyterLab and the test tools, pinned by constraints.txt"
+	@echo "    (a few minutes on first use; pip lists each package as it goes)"
+	$(BIN)/python -m pip install --progress-bar off -c constraints.txt -e ".[lab,test]"
+	@touch $(STAMP)
+	@echo "==> $(VENV) is ready"
 
 venv: $(STAMP)
 
@@ -31,12 +39,15 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(firstword $(NOTEBOOKS) notebooks)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests $(NOTEBOOKS) $(if $(NOTEBOOKS),$(NBVAL))
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) tests $(NOTEBOOKS) $(if $(NOTEBOOKS),$(NBVAL))
 
+# Re-execute in place, then give widget models stable ids and join split printouts
+# (tools/stabilize_notebooks.py), so that a notebook whose content did not change keeps its bytes.
 notebooks: $(STAMP)
 	@for nb in $(NOTEBOOKS); do \
-		echo "executing $$nb"; \
+		echo "==> executing $$nb"; \
 		$(BIN)/jupyter nbconvert --to notebook --execute --inplace --NotebookClient.record_timing=False "$$nb" || exit 1; \
+		$(BIN)/python tools/stabilize_notebooks.py "$$nb" || exit 1; \
 	done
 
 figures: $(STAMP)
