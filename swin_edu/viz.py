@@ -70,7 +70,6 @@ __all__ = [
     "window_growth_figure",
     "key_sets_figure",
     "gradient_reach_figure",
-    "shifted_pieces_figure",
     "merge_figure",
     "stage_maps_figure",
     "loglog_figure",
@@ -1209,46 +1208,6 @@ def gradient_reach_figure(reaches, titles, window_size: int, target, shift_size:
         note = f" (+ {small.numel()} tiny, up to {small.max():.0e})" if small.numel() else ""
         ax.set_title(f"{title}\n{int((reach > tiny).sum())} input tokens matter{note}", fontsize=10)
     fig.colorbar(image, ax=axes, fraction=0.02, extend="min", label="log10 |gradient|")
-    return fig
-
-
-def shifted_pieces_figure(height: int = 8, width: int = 8, window_size: int = 4, shift_size: int = 2) -> Figure:
-    """The naive shifted windows, and where the cyclic shift puts them (notebook 04, Fig. 2 and Fig. 4).
-
-    Left: the regular windows of block l (grey, numbered). Middle: the windows of block l+1, the grid
-    displaced by ``s`` (:func:`~swin_edu.windows.shifted_partition`), each lettered and coloured. Right: the
-    map rolled by ``-s`` under the regular grid: every piece keeps its colour and letter, so one sees which
-    pieces share a window; dashed grey lines are the region borders (:func:`~swin_edu.windows.region_labels`)
-    that the mask enforces.
-    """
-    g = geometry(height, width, window_size, shift_size)
-    m, s, Hp, Wp = g["window"], g["shift"], g["Hp"], g["Wp"]
-    padded = np.zeros((Hp, Wp), dtype=bool)
-    padded[height:, :] = padded[:, width:] = True
-    regular = _window_ids(Hp, Wp, m)  # (Hp, Wp)
-    naive = shifted_partition(Hp, Wp, m, s)  # (Hp, Wp)
-    rolled = cyclic_shift(naive[None, :, :, None], s)[0, :, :, 0]  # (Hp, Wp): the pieces after the roll
-    rolled_padded = cyclic_shift(torch.from_numpy(padded)[None, :, :, None], s)[0, :, :, 0].numpy()
-    n_naive = int(naive.max()) + 1
-
-    fig, (a, b, c) = _figure(11, 4.1, 3)
-    checker = (regular // (Wp // m) + regular % (Wp // m)) % 2  # two greys, alternating like a chessboard
-    _tokens(a, checker, ListedColormap(["0.93", "0.8"]), 0, 1, f"block l: regular windows\n{g['n_windows']} of {m}x{m}")
-    _borders(a, regular)
-    _label_pieces(a, regular)
-    _tokens(b, naive % 20, WINDOW_COLORS, 0, 19, f"block l+1: grid shifted by s={s}\n{n_naive} windows, some smaller")
-    _borders(b, naive)
-    title = f"rolled by -{s}: {g['n_windows']} regular windows\nsame colour and letter = same piece"
-    _tokens(c, rolled % 20, WINDOW_COLORS, 0, 19, title)
-    _borders(c, regular)
-    _borders(c, region_labels(Hp, Wp, m, s), color="0.35", linewidth=0.8, linestyle="dashed")
-    if n_naive <= 64:
-        _label_pieces(b, naive, _letter)
-        _label_pieces(c, rolled, _letter)
-    for ax, pad in ((a, padded), (b, padded), (c, rolled_padded)):
-        _shade_padding(ax, pad)
-    fig.suptitle(f"{height}x{width} tokens, M={m}, s={s}" + (f"  ({g['note']})" if g["note"] else ""), fontsize=9)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.8, wspace=0.08)
     return fig
 
 

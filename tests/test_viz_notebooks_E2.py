@@ -19,7 +19,7 @@ def test_figures_of_04_and_05_stay_out_of_pyplot():
     reach = torch.ones(8, 8)
     figures = [
         viz.gradient_reach_figure([reach], ["one"], 4, (5, 6)),
-        viz.shifted_pieces_figure(8, 8, 4, 2),
+        viz.shift_figure(8, 8, 4, 2),
         viz.merge_figure(np.arange(16).reshape(4, 4), np.zeros((2, 2, 4), dtype=int)),
         viz.stage_maps_figure(torch.rand(3, 32, 32), [torch.randn(1, 4, 8, 8)]),
         viz.loglog_figure([1, 10], [dict(y=[1, 10], label="line")], "x", "y", "t"),
@@ -48,7 +48,7 @@ def test_gradient_reach_needs_one_title_per_map():
 
 @pytest.mark.parametrize("height, width, m, s", [(8, 8, 4, 2), (8, 12, 4, 1), (14, 14, 7, 3), (10, 13, 4, 2)])
 def test_shifted_pieces_keep_colour_and_letter_through_the_roll(height, width, m, s):
-    fig = viz.shifted_pieces_figure(height, width, m, s)
+    fig = viz.shift_figure(height, width, m, s)
     _, naive_ax, rolled_ax = fig.axes
     naive = naive_ax.images[0].get_array()
     rolled = rolled_ax.images[0].get_array()
@@ -59,8 +59,8 @@ def test_shifted_pieces_keep_colour_and_letter_through_the_roll(height, width, m
 
 
 def test_shifted_pieces_shade_the_padding_only_when_there_is_some():
-    assert len(viz.shifted_pieces_figure(8, 8, 4, 2).axes[1].images) == 1
-    assert len(viz.shifted_pieces_figure(10, 13, 4, 2).axes[1].images) == 2  # tokens + grey padding layer
+    assert len(viz.shift_figure(8, 8, 4, 2).axes[1].images) == 1
+    assert len(viz.shift_figure(10, 13, 4, 2).axes[1].images) == 2  # tokens + grey padding layer
 
 
 def test_merge_figure_writes_the_gather_in_order():
