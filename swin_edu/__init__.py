@@ -2,11 +2,14 @@
 
 The public entry points are the model builders :func:`swin_t`, :func:`swin_s`, :func:`swin_b` and
 :func:`swin_l`; the modules follow the course: ``attention`` -> ``vit`` -> ``windows`` -> ``swin``, with
-``complexity`` (the paper's cost formulas and MAC counts) and ``checkpoints`` (the official layout).
+``complexity`` (the paper's cost formulas and MAC counts), ``checkpoints`` (the official layout) and
+``data`` (datasets made in code or shipped in a package) and ``train`` (a short training loop: :func:`fit`,
+:func:`evaluate`).
 """
 
-from . import attention, checkpoints, complexity, swin, vit, windows
+from . import attention, checkpoints, complexity, data, swin, train, vit, windows
 from .swin import SwinTransformer, meta_model, swin_b, swin_l, swin_s, swin_t
+from .train import History, evaluate, fit
 
 __version__ = "0.1.0"
 
@@ -17,10 +20,15 @@ __all__ = [
     "swin_b",
     "swin_l",
     "meta_model",
+    "fit",
+    "evaluate",
+    "History",
     "attention",
     "vit",
     "windows",
     "swin",
     "complexity",
     "checkpoints",
+    "data",
+    "train",
 ]

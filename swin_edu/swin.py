@@ -12,6 +12,11 @@ Reading order, as in the paper (Sec. 3):
 * :class:`SwinTransformer`: patch embedding, four stages, LayerNorm, average pool, linear head;
   :func:`swin_t`, :func:`swin_s`, :func:`swin_b`, :func:`swin_l` build the paper's four variants.
 
+The ablations of the paper's Table 4 are keyword switches of :class:`SwinTransformer` (defaults: the
+paper's model): ``shift=False`` (every block W-MSA), ``rel_pos_bias=False`` (no bias ``B``) and
+``abs_pos_embed=True`` (a learned absolute position embedding after the patch embedding, alone or with
+the relative bias).
+
 Parameter and buffer names are those of the official checkpoints (``layers.0.blocks.1.attn.qkv.weight``
 and so on), so ``model.state_dict()`` is already in the official layout.
 
@@ -72,6 +77,13 @@ __all__ = [
 ]
 
 
+def check_switch(name: str, value) -> bool:
+    """Check that an ablation switch (``shift``, ``rel_pos_bias``, ``abs_pos_embed``) is a bool."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} is an on/off switch and must be True or False, got {value!r}")
+    return value
+
+
 class WindowAttention(MultiHeadSelfAttention):
     """W-MSA: multi-head self-attention on a batch of windows, with relative position bias (Eq. 4).
 
@@ -83,6 +95,10 @@ class WindowAttention(MultiHeadSelfAttention):
         num_heads: heads ``h``; must divide ``dim``.
         window_size: window side ``M``; the bias table has ``(2M - 1)^2`` rows.
         qkv_bias, fused_attn, proj_drop: as in :class:`~swin_edu.attention.MultiHeadSelfAttention`.
+        rel_pos_bias: the relative position bias ``B`` of Eq. 4 (default). False is the paper's ablation
+            without it (Table 4, "no pos." and "abs. pos." rows): no ``relative_position_bias_table``
+            parameter and no ``relative_position_index`` buffer at all, and the logits are ``Q K^T / sqrt(d)``
+            (plus the shifted-window mask, if any).
     """
 
     def __init__(
@@ -93,18 +109,26 @@ class WindowAttention(MultiHeadSelfAttention):
         qkv_bias: bool = True,
         fused_attn: bool = True,
         proj_drop: float = 0.0,
+        rel_pos_bias: bool = True,
     ):
         super().__init__(dim, num_heads, qkv_bias=qkv_bias, fused_attn=fused_attn, proj_drop=proj_drop)
         self.window_size = check_positive_int("window_size", window_size)
-        table = torch.empty((2 * window_size - 1) ** 2, num_heads)
-        self.relative_position_bias_table = nn.Parameter(nn.init.trunc_normal_(table, std=0.02))
-        self.register_buffer("relative_position_index", relative_position_index(window_size))
+        self.rel_pos_bias = check_switch("rel_pos_bias", rel_pos_bias)
+        if self.rel_pos_bias:
+            table = torch.empty((2 * window_size - 1) ** 2, num_heads)
+            self.relative_position_bias_table = nn.Parameter(nn.init.trunc_normal_(table, std=0.02))
+            self.register_buffer("relative_position_index", relative_position_index(window_size))
+        else:  # nothing registered: the state dict has neither name
+            self.register_parameter("relative_position_bias_table", None)
+            self.register_buffer("relative_position_index", None)
 
     def extra_repr(self) -> str:
-        return super().extra_repr() + f", window_size={self.window_size}"
+        switch = "" if self.rel_pos_bias else ", rel_pos_bias=False"
+        return super().extra_repr() + f", window_size={self.window_size}" + switch
 
-    def relative_position_bias(self, window_size: int | None = None) -> torch.Tensor:
-        """The bias ``B`` for every head and (query, key) pair: ``(h, N, N)``.
+    def relative_position_bias(self, window_size: int | None = None) -> torch.Tensor | None:
+        """The bias ``B`` for every head and (query, key) pair: ``(h, N, N)``; None if the module was
+        built with ``rel_pos_bias=False``.
 
         A window smaller than the table's (``window_size < M``, used when a map smaller than the
         window comes at run time) takes the rows of the offsets it can have: those of the top-left
@@ -114,6 +138,8 @@ class WindowAttention(MultiHeadSelfAttention):
         m = M if window_size is None else check_positive_int("window_size", window_size)
         if m > M:
             raise ValueError(f"window_size must be between 1 and the table's window {M}, got {m}")
+        if not self.rel_pos_bias:
+            return None
         index = self.relative_position_index  # (M*M, M*M)
         if m < M:
             rows = torch.arange(m, device=index.device)
@@ -148,20 +174,21 @@ class WindowAttention(MultiHeadSelfAttention):
             mask: ``(nW, N, N)`` additive shifted-window mask, or None for W-MSA.
             window_size: the side ``m`` of these windows if smaller than the table's ``M``.
         """
-        bias = self.relative_position_bias(window_size)  # (h, N, N)
-        if windows.dim() != 3 or windows.shape[1] != bias.shape[-1]:
-            raise ValueError(
-                f"expected windows of shape (B * nW, {bias.shape[-1]}, {self.dim}), got {tuple(windows.shape)}"
-            )
+        bias = self.relative_position_bias(window_size)  # (h, N, N), or None without the bias
+        m = self.window_size if window_size is None else window_size
+        N = m * m
+        if windows.dim() != 3 or windows.shape[1] != N:
+            raise ValueError(f"expected windows of shape (B * nW, {N}, {self.dim}), got {tuple(windows.shape)}")
         q, k, v = self.split_heads(windows)  # 3 x (B*nW, h, N, d)
         n_windows = windows.shape[0]
         if mask is not None:
-            self.check_mask(mask, n_windows, bias.shape[-1])
+            self.check_mask(mask, n_windows, N)
             nW = mask.shape[0]
             # window w of every image gets mask[w]: add the mask per window, then repeat per image
-            bias = bias.unsqueeze(0) + mask.unsqueeze(1).to(bias.dtype)  # (nW, h, N, N)
-            bias = bias.expand(n_windows // nW, -1, -1, -1, -1).reshape(n_windows, *bias.shape[1:])  # (B*nW, h, N, N)
-        else:
+            mask = mask.unsqueeze(1).to(q.dtype if bias is None else bias.dtype)  # (nW, 1, N, N): every head
+            bias = mask if bias is None else bias.unsqueeze(0) + mask  # (nW, h or 1, N, N)
+            bias = bias.expand(n_windows // nW, -1, -1, -1, -1).reshape(n_windows, *bias.shape[1:])  # (B*nW, h|1, N, N)
+        elif bias is not None:
             bias = bias.unsqueeze(0)  # (1, h, N, N): the same for every window
         # (a 4-d bias lets F.scaled_dot_product_attention use its fused CPU kernel; 3-d falls back to slow math)
         return self.merge_heads(self.attend(q, k, v, bias))  # (B*nW, N, C)
@@ -190,6 +217,7 @@ class SwinBlock(nn.Module):
         qkv_bias, fused_attn: as in :class:`WindowAttention`.
         drop: dropout after the attention projection and in the MLP (training only).
         drop_path: stochastic depth probability of both residual branches.
+        rel_pos_bias: the relative position bias in the attention (see :class:`WindowAttention`).
     """
 
     def __init__(
@@ -204,6 +232,7 @@ class SwinBlock(nn.Module):
         drop: float = 0.0,
         drop_path: float = 0.0,
         fused_attn: bool = True,
+        rel_pos_bias: bool = True,
     ):
         super().__init__()
         check_heads(dim, num_heads)
@@ -223,7 +252,13 @@ class SwinBlock(nn.Module):
         self.input_resolution = input_resolution
         self.norm1 = nn.LayerNorm(dim)
         self.attn = WindowAttention(
-            dim, num_heads, window_size, qkv_bias=qkv_bias, fused_attn=fused_attn, proj_drop=drop
+            dim,
+            num_heads,
+            window_size,
+            qkv_bias=qkv_bias,
+            fused_attn=fused_attn,
+            proj_drop=drop,
+            rel_pos_bias=rel_pos_bias,
         )
         self.drop_path = DropPath(drop_path)
         self.norm2 = nn.LayerNorm(dim)
@@ -329,6 +364,10 @@ class SwinStage(nn.Module):
     """One stage (the official ``BasicLayer``): ``depth`` blocks alternating W-MSA and SW-MSA, then an
     optional :class:`PatchMerging`.
 
+    With ``shift=False`` (the paper's Table 4 ablation "w/o shifting") every block is W-MSA: all have
+    ``shift_size = 0``, so nothing is rolled and no attention mask is stored. ``rel_pos_bias`` goes to
+    every block's :class:`WindowAttention`.
+
     ``forward`` returns two maps: the stage's output (the feature map of this stride) and the input of
     the next stage (after merging; the same map if there is no merging).
     """
@@ -346,9 +385,12 @@ class SwinStage(nn.Module):
         drop_path: Sequence[float] | float = 0.0,
         downsample: bool = True,
         fused_attn: bool = True,
+        shift: bool = True,
+        rel_pos_bias: bool = True,
     ):
         super().__init__()
         depth = check_positive_int("depth", depth)
+        shift = check_switch("shift", shift)
         rates = [drop_path] * depth if isinstance(drop_path, (int, float)) else list(drop_path)
         if len(rates) != depth:
             raise ValueError(f"drop_path needs one rate per block ({depth}), got {drop_path!r}")
@@ -358,13 +400,14 @@ class SwinStage(nn.Module):
                 dim,
                 num_heads,
                 window_size,
-                shift_size=0 if i % 2 == 0 else window_size // 2,
+                shift_size=window_size // 2 if shift and i % 2 == 1 else 0,
                 input_resolution=input_resolution,
                 mlp_ratio=mlp_ratio,
                 qkv_bias=qkv_bias,
                 drop=drop,
                 drop_path=rates[i],
                 fused_attn=fused_attn,
+                rel_pos_bias=rel_pos_bias,
             )
             for i in range(depth)
         )
@@ -406,6 +449,20 @@ class SwinTransformer(nn.Module):
         drop_path_rate: stochastic depth, rising linearly from 0 to this over all blocks.
         fused_attn: use ``torch.nn.functional.scaled_dot_product_attention``; False runs the explicit
             path (same numbers; visible to ``torch.utils.flop_counter``).
+
+    Ablation switches (the paper's Table 4); the defaults are the paper's Swin:
+
+        shift: shifted windows in every second block (Sec. 3.2). False: every block is W-MSA, no roll,
+            no stored ``attn_mask`` (Table 4, "w/o shifting").
+        rel_pos_bias: the relative position bias ``B`` of Eq. 4 in every block. False: no
+            ``relative_position_bias_table`` and no ``relative_position_index`` anywhere.
+        abs_pos_embed: a learned absolute position embedding added once to the tokens right after the
+            patch embedding (and its LayerNorm), before ``pos_drop``, as the official code's ``ape=True``
+            (Table 4, "abs. pos." and "abs.+rel. pos."). It is the parameter ``absolute_pos_embed`` of the
+            official layout, ``(1, H/p * W/p, C)`` for the built ``img_size`` (tokens in row-major order),
+            initialized truncated normal with std 0.02; ``forward`` adds it viewed as the map
+            ``(1, H/p, W/p, C)`` (:meth:`absolute_position_embedding`). Such a model takes only inputs of
+            its ``img_size``, as the official one does.
     """
 
     def __init__(
@@ -423,8 +480,15 @@ class SwinTransformer(nn.Module):
         drop_rate: float = 0.0,
         drop_path_rate: float = 0.1,
         fused_attn: bool = True,
+        *,
+        shift: bool = True,
+        rel_pos_bias: bool = True,
+        abs_pos_embed: bool = False,
     ):
         super().__init__()
+        self.shift = check_switch("shift", shift)
+        self.rel_pos_bias = check_switch("rel_pos_bias", rel_pos_bias)
+        self.abs_pos_embed = check_switch("abs_pos_embed", abs_pos_embed)
         self.img_size = check_pair("img_size", img_size)
         self.patch_size = check_positive_int("patch_size", patch_size)
         if (
@@ -461,10 +525,15 @@ class SwinTransformer(nn.Module):
         self.num_features = embed_dim * 2 ** (len(depths) - 1)
 
         self.patch_embed = PatchEmbed(patch_size, in_chans, embed_dim, norm=True)
+        H, W = self.img_size[0] // patch_size, self.img_size[1] // patch_size
+        if self.abs_pos_embed:  # the official layout: (1, num_patches, C), tokens in row-major order
+            table = torch.empty(1, H * W, embed_dim)
+            self.absolute_pos_embed = nn.Parameter(nn.init.trunc_normal_(table, std=0.02))
+        else:
+            self.register_parameter("absolute_pos_embed", None)  # nothing in the state dict
         self.pos_drop = nn.Dropout(drop_rate)
         n_blocks = sum(depths)
         rates = [drop_path_rate * i / max(n_blocks - 1, 1) for i in range(n_blocks)]  # linear, 0 to max
-        H, W = self.img_size[0] // patch_size, self.img_size[1] // patch_size
         self.layers = nn.ModuleList()
         for i, (depth, heads) in enumerate(zip(depths, num_heads)):
             first = sum(depths[:i])
@@ -481,6 +550,8 @@ class SwinTransformer(nn.Module):
                     drop_path=rates[first : first + depth],
                     downsample=i < len(depths) - 1,
                     fused_attn=fused_attn,
+                    shift=self.shift,
+                    rel_pos_bias=self.rel_pos_bias,
                 )
             )
             H, W = (H + 1) // 2, (W + 1) // 2
@@ -510,9 +581,33 @@ class SwinTransformer(nn.Module):
             if isinstance(m, MultiHeadSelfAttention):
                 m.fused_attn = bool(value)
 
+    def absolute_position_embedding(self) -> torch.Tensor | None:
+        """The absolute position embedding as a map ``(1, H/p, W/p, C)`` (a view of the parameter
+        ``absolute_pos_embed``, stored ``(1, H/p * W/p, C)`` as in the official layout); None without it."""
+        if self.absolute_pos_embed is None:
+            return None
+        H, W = self.img_size[0] // self.patch_size, self.img_size[1] // self.patch_size
+        return self.absolute_pos_embed.view(1, H, W, self.embed_dim)  # (1, H/p, W/p, C)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Patch embedding, the absolute position embedding if the model has one, and ``pos_drop``:
+        images ``(B, 3, H, W)`` to tokens ``(B, H/p, W/p, C)``."""
+        x = self.patch_embed(x)  # (B, H/p, W/p, C)
+        position = self.absolute_position_embedding()  # (1, H/p, W/p, C) or None
+        if position is not None:
+            if x.shape[1:3] != position.shape[1:3]:
+                raise ValueError(
+                    f"this model has an absolute position embedding for {tuple(self.img_size)} images "
+                    f"({position.shape[1]}x{position.shape[2]} tokens), so it takes only images of that size; "
+                    f"got a {x.shape[1] * self.patch_size}x{x.shape[2] * self.patch_size} image. Build it with "
+                    "that img_size, or with abs_pos_embed=False for any size"
+                )
+            x = x + position  # added once, right after the patch embedding (official ape=True)
+        return self.pos_drop(x)
+
     def stage_maps(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The four stages' outputs, channels last: ``(B, H_i, W_i, C_i)`` with ``H_i = H / 2**(i+2)``."""
-        x = self.pos_drop(self.patch_embed(x))  # (B, H/4, W/4, C)
+        x = self.embed(x)  # (B, H/4, W/4, C)
         maps = []
         for layer in self.layers:
             out, x = layer(x)
