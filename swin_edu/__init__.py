@@ -4,10 +4,11 @@ The public entry points are the model builders :func:`swin_t`, :func:`swin_s`, :
 :func:`swin_l`; the modules follow the course: ``attention`` -> ``vit`` -> ``windows`` -> ``swin``, with
 ``complexity`` (the paper's cost formulas and MAC counts), ``checkpoints`` (the official layout) and
 ``data`` (datasets made in code or shipped in a package) and ``train`` (a short training loop: :func:`fit`,
-:func:`evaluate`).
+:func:`evaluate`); ``res2net`` is the companion paper's model (:func:`res2net50_26w_4s`, :func:`res2net50_14w_8s`).
 """
 
-from . import attention, checkpoints, complexity, data, swin, train, vit, windows
+from . import attention, checkpoints, complexity, data, res2net, swin, train, vit, windows
+from .res2net import Res2Net, res2net50_14w_8s, res2net50_26w_4s
 from .swin import SwinTransformer, meta_model, swin_b, swin_l, swin_s, swin_t
 from .train import History, evaluate, fit
 
@@ -20,6 +21,9 @@ __all__ = [
     "swin_b",
     "swin_l",
     "meta_model",
+    "Res2Net",
+    "res2net50_26w_4s",
+    "res2net50_14w_8s",
     "fit",
     "evaluate",
     "History",
@@ -31,4 +35,5 @@ __all__ = [
     "checkpoints",
     "data",
     "train",
+    "res2net",
 ]

@@ -24,7 +24,8 @@ import math
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from ._checks import check_hidden_width, check_pair, check_positive_int
+from . import res2net as _res2net
+from ._checks import check_count, check_hidden_width, check_pair, check_positive_int
 from .attention import MultiHeadSelfAttention
 from .swin import SwinTransformer
 from .windows import window_grid
@@ -40,6 +41,11 @@ __all__ = [
     "explicit_attention",
     "stage_summary",
     "resnet50_stages",
+    "bottle2neck_params",
+    "bottle2neck_macs",
+    "res2net_macs_by_part",
+    "res2net_macs",
+    "res2net_stage_summary",
 ]
 
 
@@ -203,3 +209,181 @@ def counted_macs(module: torch.nn.Module, *inputs, **kwargs) -> int:
     with explicit_attention(module), torch.no_grad(), FlopCounterMode(display=False) as counter:
         module(*inputs, **kwargs)
     return counter.get_total_flops() // 2
+
+
+# ---- Res2Net (the companion paper, swin_edu.res2net) -----------------------------------------------------------
+#
+# Counted as torch.utils.flop_counter counts a forward pass, so that the two agree exactly: every convolution
+# (output positions x output channels x input channels x kernel area) and the classifier's matrix product, one
+# MAC each; BatchNorm, ReLU, the additions, the max and average pools are not counted. Every stride-2 step of the
+# network (7x7 with padding 3, 3x3 with padding 1, 1x1 without, the pools) maps a side H to ceil(H / 2).
+
+
+def _ceil_div(side: int, stride: int) -> int:
+    return -(-side // stride)
+
+
+def _shortcut_projects(inplanes: int, planes: int, stride: int, downsample) -> bool:
+    """Whether a Bottle2neck's shortcut is a projection (the official rule when ``downsample`` is None)."""
+    needed = stride > 1 or inplanes != planes * _res2net.EXPANSION
+    if downsample is None:
+        return needed
+    if not isinstance(downsample, bool):
+        raise ValueError(f"downsample must be True, False or None (decide), got {downsample!r}")
+    if needed and not downsample:
+        raise ValueError(
+            f"a block with {inplanes} input channels, stride {stride} and {planes * _res2net.EXPANSION} output "
+            "channels needs a projection shortcut (downsample=True or None)"
+        )
+    return downsample
+
+
+def bottle2neck_params(
+    inplanes: int, planes: int, base_width: int = 26, scale: int = 4, stride: int = 1, downsample: bool | None = None
+) -> int:
+    """Parameters of one :class:`~swin_edu.res2net.Bottle2neck` (its BatchNorms' weights and biases included),
+    with the block's own arguments. With ``w = floor(planes * base_width / 64)`` and ``n = max(1, s - 1)``:
+    ``inplanes * w s`` (1x1 in) ``+ n * 9 w^2`` (the 3x3 chain) ``+ w s * 4 planes`` (1x1 out), plus the
+    projection shortcut ``inplanes * 4 planes`` if any, plus two per BatchNorm channel."""
+    inplanes, planes, stride = _sizes(inplanes=inplanes, planes=planes, stride=stride)
+    scale = check_positive_int("scale", scale)
+    width = _res2net.group_width(planes, base_width)  # checks base_width
+    n, out = max(1, scale - 1), planes * _res2net.EXPANSION
+    weights = inplanes * width * scale + n * 9 * width * width + width * scale * out
+    norm_channels = width * scale + n * width + out
+    if _shortcut_projects(inplanes, planes, stride, downsample):
+        weights += inplanes * out
+        norm_channels += out
+    return weights + 2 * norm_channels
+
+
+def bottle2neck_macs(
+    H: int,
+    W: int,
+    inplanes: int,
+    planes: int,
+    base_width: int = 26,
+    scale: int = 4,
+    stride: int = 1,
+    downsample: bool | None = None,
+) -> int:
+    """MACs of one :class:`~swin_edu.res2net.Bottle2neck` on an ``H x W`` input map, with the block's own
+    arguments (``downsample=None`` decides as the block does). The output map is ``H' x W'``,
+    ``H' = ceil(H / stride)``; with ``w = floor(planes * base_width / 64)`` and ``n = max(1, s - 1)``:
+
+    ``H W * inplanes * w s`` (1x1 in) ``+ n * H' W' * 9 w^2`` (the chain of 3x3 convolutions, Sec. 3.1)
+    ``+ H' W' * w s * 4 planes`` (1x1 out) ``+ H' W' * inplanes * 4 planes`` (projection shortcut, if any).
+
+    Compared with a ResNet bottleneck of width ``w s`` (one 3x3 convolution over all of it, ``9 (w s)^2``),
+    the chain costs ``9 (s - 1) w^2``: about ``1/s`` of it, which is how Res2Net affords wider blocks.
+    """
+    H, W, inplanes, planes, stride = _sizes(H=H, W=W, inplanes=inplanes, planes=planes, stride=stride)
+    scale = check_positive_int("scale", scale)
+    width = _res2net.group_width(planes, base_width)  # checks base_width
+    n, out = max(1, scale - 1), planes * _res2net.EXPANSION
+    Ho, Wo = _ceil_div(H, stride), _ceil_div(W, stride)
+    macs = H * W * inplanes * width * scale  # conv1, before the stride
+    macs += n * Ho * Wo * 9 * width * width  # convs: K_1 .. K_n
+    macs += Ho * Wo * width * scale * out  # conv3
+    if _shortcut_projects(inplanes, planes, stride, downsample):
+        macs += Ho * Wo * inplanes * out  # downsample.0
+    return macs
+
+
+def _res2net_config(model_or_config) -> dict:
+    """The keyword arguments of a :class:`~swin_edu.res2net.Res2Net`: from a model, from a dict of them
+    (missing ones take Res2Net's defaults), or the defaults (Res2Net-50 26w x 4s) for None."""
+    defaults = dict(layers=(3, 4, 6, 3), base_width=26, scale=4, num_classes=1000, in_chans=3)
+    if model_or_config is None:
+        return defaults
+    if isinstance(model_or_config, _res2net.Res2Net):
+        m = model_or_config
+        return dict(
+            layers=m.layers, base_width=m.base_width, scale=m.scale, num_classes=m.num_classes, in_chans=m.in_chans
+        )
+    if isinstance(model_or_config, dict):
+        unknown = set(model_or_config) - set(defaults)
+        if unknown:
+            raise ValueError(f"unknown Res2Net settings {sorted(unknown)}; allowed: {sorted(defaults)}")
+        config = {**defaults, **model_or_config}
+        config["num_classes"] = check_count("num_classes (0: no classifier)", config["num_classes"])
+        config["in_chans"] = check_positive_int("in_chans", config["in_chans"])
+        config["scale"] = check_positive_int("scale", config["scale"])
+        config["base_width"] = check_positive_int("base_width", config["base_width"])
+        return config
+    raise ValueError(
+        "model_or_config must be a swin_edu Res2Net, a dict of Res2Net's keyword arguments or None, "
+        f"got {type(model_or_config).__name__}"
+    )
+
+
+def _res2net_image(img_size) -> tuple[int, int]:
+    H, W = check_pair("img_size", img_size)
+    if min(H, W) < _res2net.MIN_IMAGE_SIDE:
+        raise ValueError(
+            f"img_size {H}x{W} is too small for Res2Net: both sides must be at least {_res2net.MIN_IMAGE_SIDE} "
+            "pixels (see swin_edu.res2net.MIN_IMAGE_SIDE)"
+        )
+    return H, W
+
+
+def res2net_macs_by_part(model_or_config=None, img_size: int | tuple[int, int] = 224) -> dict[str, int]:
+    """MACs of a Res2Net's parts for one image: ``stem`` (the 7x7 convolution), ``stage1`` .. ``stage4``
+    (:func:`bottle2neck_macs` of each block) and ``head`` (the classifier; 0 without one).
+
+    Args:
+        model_or_config: a :class:`~swin_edu.res2net.Res2Net`, a dict of its keyword arguments (``layers``,
+            ``base_width``, ``scale``, ``num_classes``, ``in_chans``; the rest default), or None for
+            Res2Net-50 26w x 4s. A dict costs a model without building it.
+        img_size: image side or ``(H, W)``, each at least :data:`~swin_edu.res2net.MIN_IMAGE_SIDE`.
+    """
+    config = _res2net_config(model_or_config)
+    H, W = _res2net_image(img_size)
+    H, W = _ceil_div(H, 2), _ceil_div(W, 2)  # conv1, stride 2
+    parts = {"stem": H * W * _res2net.STEM_CHANNELS * config["in_chans"] * 7 * 7}
+    H, W = _ceil_div(H, 2), _ceil_div(W, 2)  # max pool, stride 2
+    for i, stage in enumerate(_res2net.block_plan(config["layers"])):
+        total = 0
+        for block in stage:
+            total += bottle2neck_macs(
+                H, W, block["inplanes"], block["planes"], config["base_width"], config["scale"], block["stride"]
+            )
+            H, W = _ceil_div(H, block["stride"]), _ceil_div(W, block["stride"])
+        parts[f"stage{i + 1}"] = total
+    features = _res2net.block_plan(config["layers"])[-1][-1]["planes"] * _res2net.EXPANSION
+    parts["head"] = features * config["num_classes"]
+    return parts
+
+
+def res2net_macs(model_or_config=None, img_size: int | tuple[int, int] = 224) -> int:
+    """Total MACs of a Res2Net for one image (:func:`res2net_macs_by_part`), as ``torch.utils.flop_counter``
+    counts them. At 224 x 224: 4.26 G for Res2Net-50 26w x 4s and 4.18 G for 14w x 8s, the paper's "4.2 G
+    FLOPs" for both (which are MACs)."""
+    return sum(res2net_macs_by_part(model_or_config, img_size).values())
+
+
+def res2net_stage_summary(model_or_config=None, img_size: int | tuple[int, int] = 224) -> list[dict]:
+    """Per stage of a Res2Net, for one image: ``stage`` (1..4), ``stride``, ``height``, ``width``,
+    ``channels``, ``blocks``, ``group_width`` (``w`` of that stage), ``scale`` and ``macs``
+    (:func:`res2net_macs_by_part`): the pyramid to set beside Swin's :func:`stage_summary`."""
+    config = _res2net_config(model_or_config)
+    macs = res2net_macs_by_part(config, img_size)  # also checks the size
+    H, W = check_pair("img_size", img_size)
+    rows = []
+    for i, stage in enumerate(_res2net.block_plan(config["layers"])):
+        stride = 4 * 2**i
+        planes = stage[0]["planes"]
+        rows.append(
+            dict(
+                stage=i + 1,
+                stride=stride,
+                height=_ceil_div(H, stride),
+                width=_ceil_div(W, stride),
+                channels=planes * _res2net.EXPANSION,
+                blocks=len(stage),
+                group_width=_res2net.group_width(planes, config["base_width"]),
+                scale=config["scale"],
+                macs=macs[f"stage{i + 1}"],
+            )
+        )
+    return rows
