@@ -163,6 +163,27 @@ def test_import_peer_raises_other_import_errors_unchanged():
         import_peer("swin_edu_no_such_peer")
 
 
+def test_the_shim_restores_register_fake_even_when_the_import_fails():
+    import peers
+
+    original = torch.library.register_fake
+    with pytest.raises(ZeroDivisionError):
+        with peers._fake_kernels_skipped():
+            assert torch.library.register_fake is peers._register_nothing
+            assert peers._register_nothing("torchvision::nms")(len) is len  # decorator form: kernel unchanged
+            1 / 0
+    assert torch.library.register_fake is original
+    mismatch = RuntimeError("operator torchvision::nms does not exist")
+    try:
+        try:
+            raise mismatch
+        except RuntimeError as error:
+            raise ImportError("while importing timm") from error
+    except ImportError as wrapped:
+        assert peers._is_operator_mismatch(wrapped)  # found through the chain of causes
+    assert not peers._is_operator_mismatch(RuntimeError("operator foo::bar does not exist"))
+
+
 # ---- MACs ---------------------------------------------------------------------------------------------------------
 
 
