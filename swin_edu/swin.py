@@ -62,6 +62,7 @@ from .windows import (
 )
 
 __all__ = [
+    "attention_maps",
     "WindowAttention",
     "SwinBlock",
     "merge_neighbours",
@@ -309,6 +310,45 @@ class SwinBlock(nn.Module):
         x = shortcut + self.drop_path(x)  # z_hat = (S)W-MSA(LN(z)) + z
         return x + self.drop_path(self.mlp(self.norm2(x)))  # z_out = MLP(LN(z_hat)) + z_hat
 
+
+    @torch.no_grad()
+    def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
+        """Where each token of this block's map attends: ``(B, heads, H*W, H*W)`` softmax weights.
+
+        Row ``q`` of head ``h`` holds query token ``q``'s weights over every token of the ``H x W`` map
+        (row-major), zero outside its window; a row sums to 1. It repeats the forward pass's steps up to the
+        softmax (norm, padding, cyclic shift, partition, bias and mask), on the explicit path, and maps each
+        window slot back to the map position it came from, so a shifted block's windows appear where they
+        really lie: straddling the regular windows' borders. Queries and keys in the padding are dropped.
+
+        Args:
+            x: the block's input ``(B, H, W, C)``, as its ``forward`` receives it.
+        """
+        check_map(x, channels=self.dim)
+        B, H, W, C = x.shape
+        m, s = self.window_and_shift(H, W)
+        x = cyclic_shift(pad_to_window(self.norm1(x), m), s)  # (B, Hp, Wp, C)
+        Hp, Wp = x.shape[1], x.shape[2]
+        windows = window_partition(x, m).reshape(-1, m * m, C)  # (B * nW, N, C)
+        q, k, _ = self.attn.split_heads(windows)  # 2 x (B * nW, h, N, d)
+        logits = (q * self.attn.head_dim**-0.5) @ k.transpose(-2, -1)  # (B * nW, h, N, N)
+        bias = self.attn.relative_position_bias(m)
+        if bias is not None:
+            logits = logits + bias  # (h, N, N) for every window
+        mask = self.attention_mask(Hp, Wp, m, s)
+        if mask is not None:
+            logits = (logits.view(B, -1, *logits.shape[1:]) + mask[None, :, None]).flatten(0, 1)
+        weights = logits.softmax(dim=-1).view(B, -1, self.attn.num_heads, m * m, m * m)  # (B, nW, h, N, N)
+        # the map position of each window slot: number the padded map, shift and partition the numbers alike
+        position = torch.arange(Hp * Wp, device=x.device).view(1, Hp, Wp, 1)
+        slots = window_partition(cyclic_shift(position, s), m).reshape(-1, m * m)  # (nW, N) positions
+        dense = x.new_zeros(B, self.attn.num_heads, Hp * Wp, Hp * Wp)
+        rows = slots[:, :, None].expand(-1, -1, m * m)  # (nW, N, N): the query's position
+        cols = slots[:, None, :].expand(-1, m * m, -1)  # (nW, N, N): the key's position
+        dense[:, :, rows, cols] = weights.permute(0, 2, 1, 3, 4)  # (B, h, nW, N, N) into place
+        keep = (torch.arange(Hp, device=x.device)[:, None] < H) & (torch.arange(Wp, device=x.device)[None, :] < W)
+        keep = keep.flatten()  # the map's own tokens, not the padding
+        return dense[:, :, keep][:, :, :, keep]
 
 def merge_neighbours(x: torch.Tensor) -> torch.Tensor:
     """Concatenate the channels of each 2x2 group of neighbouring tokens (Sec. 3.1, patch merging).
@@ -631,6 +671,45 @@ class SwinTransformer(nn.Module):
         """Class logits ``(B, num_classes)`` of images ``(B, 3, H, W)``."""
         return self.forward_head(self.stage_maps(x)[-1])
 
+
+def attention_maps(model: "SwinTransformer", images: torch.Tensor, stage: int = 0, block: int = 0) -> torch.Tensor:
+    """The attention weights of one block of ``model`` on ``images``: ``(B, heads, L, L)`` with ``L = H * W``
+    the tokens of that stage's map (see :meth:`SwinBlock.attention_weights`; a row sums to 1).
+
+    Runs the model up to that block (eval mode, no gradient) and returns where every query token looks.
+    ``stage`` and ``block`` count from 0: block 0 of a stage is W-MSA, block 1 SW-MSA (when the model shifts).
+    """
+    if not isinstance(model, SwinTransformer):
+        raise ValueError(f"model must be a swin_edu SwinTransformer, got {type(model).__name__}")
+    stage = check_count("stage", stage)
+    block = check_count("block", block)
+    if stage >= len(model.layers):
+        raise ValueError(f"stage must be in [0, {len(model.layers) - 1}] for this model, got {stage}")
+    blocks = model.layers[stage].blocks
+    if block >= len(blocks):
+        raise ValueError(f"block must be in [0, {len(blocks) - 1}] for stage {stage}, got {block}")
+    target = blocks[block]
+    seen: list[torch.Tensor] = []
+
+    class _Enough(Exception):
+        pass
+
+    def grab(module, inputs):
+        seen.append(inputs[0])
+        raise _Enough  # nothing after this block is needed
+
+    handle = target.register_forward_pre_hook(grab)
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(images)
+    except _Enough:
+        pass
+    finally:
+        handle.remove()
+        model.train(was_training)
+    return target.attention_weights(seen[0])
 
 def _build(name: str, img_size, window_size, num_classes, fused_attn, kwargs) -> SwinTransformer:
     config = dict(CONFIGS[name])

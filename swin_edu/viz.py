@@ -73,6 +73,10 @@ __all__ = [
     "merge_figure",
     "stage_maps_figure",
     "loglog_figure",
+    "task_figure",
+    "curves_figure",
+    "ablation_figure",
+    "attention_figure",
 ]
 
 DPI = 100
@@ -1332,6 +1336,172 @@ def loglog_figure(x, curves, xlabel: str, ylabel: str, title: str) -> Figure:
     fig.tight_layout()
     return fig
 
+
+
+# -------------------------------------------------------------------------------------- notebook 06: training
+
+
+def _window_lines(ax, size: int, pixels: int, window_size: int, shift_size: int, color, linestyle) -> None:
+    """Window borders of a ``size x size`` token map drawn on an image of ``pixels`` per token side."""
+    for t in range(-shift_size, size, window_size):  # a border before token t (t - shift for the shifted grid)
+        if 0 < t < size:
+            ax.axvline(t * pixels - 0.5, color=color, linestyle=linestyle, linewidth=1.4)
+            ax.axhline(t * pixels - 0.5, color=color, linestyle=linestyle, linewidth=1.4)
+
+
+def task_figure(task, indices=(0, 1, 2, 3)) -> Figure:
+    """Examples of a :class:`~swin_edu.data.SyntheticWindowsTask` with the windows of stage 1 drawn on them.
+
+    Solid white lines: the regular windows (W-MSA); dashed yellow: the shifted windows (SW-MSA, shift
+    ``window_size // 2``), whose cyclic wrap-around is not drawn. The pair (the only two touching marks) is
+    ringed; the title gives the label. Tokens are ``task.patch_size`` pixels wide.
+    """
+    indices = [int(i) for i in indices]
+    fig, axes = _figure(2.6 * len(indices), 3.0, ncols=len(indices))
+    p, g, M = task.patch_size, task.grid, task.window_size
+    for ax, i in zip(axes, indices):
+        image, label = task[i]
+        ax.imshow(image.permute(1, 2, 0).numpy(), interpolation="nearest")
+        _window_lines(ax, g, p, M, 0, "white", "solid")
+        _window_lines(ax, g, p, M, M // 2, "gold", (0, (3, 2)))
+        (r0, c0), (r1, c1) = task.pairs[i]
+        centre = ((c0 + c1 + 1) * p / 2 - 0.5, (r0 + r1 + 1) * p / 2 - 0.5)
+        ax.add_patch(Circle(centre, 1.35 * p, fill=False, edgecolor="white", linewidth=1.2))
+        same = task.window_of(r0, c0) == task.window_of(r1, c1)
+        shared = task.window_of(r0, c0, shifted=True) == task.window_of(r1, c1, shifted=True)
+        verdict = "red touches blue" if task.rule == "red-blue" else "pair has one colour"
+        ax.set_title(
+            f"#{i}: label {label} ({verdict if label else 'no'})\nringed pair: one window {'yes' if same else 'no'}, "
+            f"one shifted window {'yes' if shared else 'no'}",
+            fontsize=8,
+        )
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(
+        f"{task.grid}×{task.grid} tokens of {p}×{p} pixels; windows of {M}×{M} tokens: regular (white), "
+        f"shifted by {M // 2} (dashed yellow)",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _band(ax, x, runs, label, color, style="-"):
+    """Mean over runs (rows) as a line, the min-max over runs as a band."""
+    runs = np.atleast_2d(np.asarray(runs, dtype=float))
+    mean = runs.mean(axis=0)
+    (line,) = ax.plot(x, mean, style, color=color, label=label + (f" ({len(runs)} seeds)" if len(runs) > 1 else ""))
+    if len(runs) > 1:
+        ax.fill_between(x, runs.min(axis=0), runs.max(axis=0), color=line.get_color(), alpha=0.2, linewidth=0)
+    return line
+
+
+def curves_figure(runs: dict, chance: float | None = None, title: str = "") -> Figure:
+    """Training loss and held-out accuracy per epoch of several runs (notebook 06).
+
+    ``runs`` maps a label to a :class:`~swin_edu.train.History`, or to a dict with ``train_loss`` and
+    ``val_accuracy``, each a list of numbers (one run) or a list of such lists (one per seed: drawn as the
+    mean with a band from the lowest to the highest seed). Optional ``style`` and ``color`` per dict.
+    ``chance`` draws the accuracy of guessing as a dotted line.
+    """
+    fig, (loss_ax, acc_ax) = _figure(10, 3.6, ncols=2)
+    for k, (label, run) in enumerate(runs.items()):
+        data = run.to_dict() if hasattr(run, "to_dict") else dict(run)
+        loss = np.atleast_2d(np.asarray(data["train_loss"], dtype=float))
+        accuracy = np.atleast_2d(np.asarray(data["val_accuracy"], dtype=float))
+        epochs = np.arange(1, loss.shape[1] + 1)
+        color = data.get("color", f"C{k}")
+        _band(loss_ax, epochs, loss, label, color, data.get("style", "-"))
+        _band(acc_ax, np.arange(1, accuracy.shape[1] + 1), accuracy, label, color, data.get("style", "-"))
+    if chance is not None:
+        acc_ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label=f"chance ({chance:.0%})")
+    loss_ax.set_yscale("log")
+    loss_ax.set_xlabel("epoch")
+    loss_ax.set_ylabel("training loss (log scale)")
+    acc_ax.set_xlabel("epoch")
+    acc_ax.set_ylabel("held-out accuracy")
+    acc_ax.set_ylim(0, 1.02)
+    acc_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, pos: f"{v:.0%}"))
+    acc_ax.legend(fontsize=8, loc="lower right")
+    loss_ax.set_title("training loss per epoch", fontsize=9)
+    acc_ax.set_title("held-out accuracy after each epoch", fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def ablation_figure(rows, paper: dict | None = None, title: str = "") -> Figure:
+    """Our ablation beside the paper's (notebook 06): one horizontal bar per variant.
+
+    ``rows``: a list of dicts with ``variant`` (a label), ``mean`` and ``low``/``high`` (the spread over
+    seeds, drawn as an error bar) and ``seeds``; ``paper``: variant label -> the paper's number (Table 4,
+    ImageNet-1K top-1), drawn in a second panel when given.
+    """
+    rows = list(rows)
+    labels = [r["variant"] for r in rows]
+    y = np.arange(len(rows))[::-1]
+    ncols = 2 if paper else 1
+    fig, axes = _figure(10 if paper else 6, 0.55 * len(rows) + 1.4, ncols=ncols)
+    ax = axes[0]
+    means = np.array([r["mean"] for r in rows])
+    errors = np.array([[r["mean"] - r["low"], r["high"] - r["mean"]] for r in rows]).T
+    ax.barh(y, means, xerr=errors, color="tab:blue", alpha=0.8, capsize=3)
+    for yi, r in zip(y, rows):
+        ax.text(0.01, yi, f"{r['mean']:.1%} ({r['low']:.1%}–{r['high']:.1%}, {r['seeds']} seeds)",
+                va="center", fontsize=8, color="white", weight="bold")
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, pos: f"{v:.0%}"))
+    ax.set_xlabel("held-out accuracy (mean; bar: lowest to highest seed)")
+    ax.set_title(title or "ours", fontsize=9)
+    if paper:
+        pax = axes[1]
+        values = [paper.get(label) for label in labels]
+        shown = [v if v is not None else 0.0 for v in values]
+        pax.barh(y, shown, color="tab:orange", alpha=0.8)
+        for yi, v in zip(y, values):
+            pax.text(78.05, yi, "not in Table 4" if v is None else f"{v:.1f}", va="center", fontsize=8)
+        pax.set_xlim(78, 82)
+        pax.set_yticks(y, [""] * len(y))
+        pax.set_xlabel("ImageNet-1K top-1 (%), axis from 78")
+        pax.set_title("the paper, Table 4 (Swin-T)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def attention_figure(image, maps: dict, query: tuple[int, int], patch_size: int, window_size: int) -> Figure:
+    """Where one query token attends, on the input image (notebook 06).
+
+    ``image``: ``(3, H, W)`` in [0, 1]. ``maps``: title -> ``(shift_size, weights)`` with ``weights`` a
+    ``(h, w)`` array (the query's attention over the token map, e.g. a row of
+    :func:`swin_edu.swin.attention_maps` averaged over heads). The query is ringed; the windows of the block
+    (shifted by ``shift_size``) are drawn.
+    """
+    picture = torch.as_tensor(image).detach().permute(1, 2, 0).clamp(0, 1).numpy()
+    fig, axes = _figure(3.0 * (len(maps) + 1), 3.3, ncols=len(maps) + 1)
+    r, c = query
+    p = patch_size
+    axes[0].imshow(picture, interpolation="nearest")
+    axes[0].add_patch(Rectangle((c * p - 0.5, r * p - 0.5), p, p, fill=False, edgecolor="white", linewidth=2))
+    axes[0].set_title(f"input; query token ({r}, {c}) boxed", fontsize=9)
+    for ax, (title, (shift, weights)) in zip(axes[1:], maps.items()):
+        weights = np.asarray(weights, dtype=float)
+        grid = weights.shape[0]
+        ax.imshow(picture * 0.35, interpolation="nearest")
+        heat = np.kron(weights / max(weights.max(), 1e-12), np.ones((p, p)))  # token weights at pixel size
+        overlay = np.zeros(heat.shape + (4,))
+        overlay[..., :3] = (1.0, 1.0, 1.0)
+        overlay[..., 3] = heat * 0.9
+        ax.imshow(overlay, interpolation="nearest")
+        _window_lines(ax, grid, p, window_size, shift, "gold" if shift else "deepskyblue", (0, (3, 2)) if shift else "solid")
+        ax.add_patch(Rectangle((c * p - 0.5, r * p - 0.5), p, p, fill=False, edgecolor="red", linewidth=1.5))
+        ax.set_title(title, fontsize=9)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
 
 # ----------------------------------------------------------------------------------------------- stills
 
