@@ -11,8 +11,10 @@ to what this machine's plain matrix product reaches, for scale.
 from __future__ import annotations
 
 import argparse
+import pathlib
 import platform
 import statistics
+import sys
 import time
 from collections import defaultdict
 
@@ -20,6 +22,9 @@ import torch
 
 import swin_edu
 from swin_edu.complexity import model_macs
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
+from peers import prepare_transformers  # noqa: E402  (transformers imports torchvision when it is installed)
 
 
 def timed(fn, *args) -> float:
@@ -46,6 +51,7 @@ class Matmul:
 def transformers_peer(model: swin_edu.SwinTransformer):
     """Hugging Face transformers' Swin-T with the same configuration (PyTorch SDPA attention), if installed."""
     try:
+        prepare_transformers()
         from transformers import SwinConfig, SwinForImageClassification
     except ImportError:
         return None

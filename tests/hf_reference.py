@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 
 import torch
-from transformers import SwinConfig, SwinForImageClassification
+from peers import prepare_transformers
+
+prepare_transformers()  # transformers imports torchvision when installed; see tests/peers.py
+from transformers import SwinConfig, SwinForImageClassification  # noqa: E402
 
 # official layout -> transformers' names (qkv is split in three)
 _RENAMES = [

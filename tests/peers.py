@@ -30,7 +30,7 @@ from types import ModuleType
 
 import torch
 
-__all__ = ["import_peer", "import_timm", "import_torchvision_models", "SHIMMED", "MISMATCH_MESSAGE"]
+__all__ = ["import_peer", "import_timm", "import_torchvision_models", "prepare_transformers", "SHIMMED", "MISMATCH_MESSAGE"]
 
 #: the text of the error that the fallback handles (torchvision's operators missing in this torch build)
 MISMATCH_MESSAGE = "operator torchvision::"
@@ -101,3 +101,18 @@ def import_timm() -> ModuleType:
 def import_torchvision_models() -> ModuleType:
     """``torchvision.models``, imported through :func:`import_peer`."""
     return import_peer("torchvision.models")
+
+
+def prepare_transformers() -> None:
+    """Make ``transformers``' Swin importable beside a mismatched torchvision.
+
+    ``transformers`` imports torchvision whenever it is installed (for its image processors), and then fails with
+    "Could not import module 'SwinForImageClassification'", raised from the missing-operator error. Importing
+    torchvision first through :func:`import_peer` puts a working torchvision in ``sys.modules``, which
+    ``transformers`` then reuses. Without torchvision installed there is nothing to do.
+    """
+    try:
+        import_peer("torchvision")
+    except ModuleNotFoundError as error:
+        if error.name != "torchvision":
+            raise
