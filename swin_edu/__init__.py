@@ -4,10 +4,10 @@ The public entry points are the model builders :func:`swin_t`, :func:`swin_s`, :
 :func:`swin_l`; the modules follow the course: ``attention`` -> ``vit`` -> ``windows`` -> ``swin``, with
 ``complexity`` (the paper's cost formulas and MAC counts), ``checkpoints`` (the official layout) and
 ``data`` (datasets made in code or shipped in a package) and ``train`` (a short training loop: :func:`fit`,
-:func:`evaluate`); ``res2net`` is the companion paper's model (:func:`res2net50_26w_4s`, :func:`res2net50_14w_8s`).
+:func:`evaluate`), ``ablation`` (the paper's Table 4 rows as switches, and notebook 06's experiments); ``res2net`` is the companion paper's model (:func:`res2net50_26w_4s`, :func:`res2net50_14w_8s`).
 """
 
-from . import attention, checkpoints, complexity, data, res2net, swin, train, vit, windows
+from . import ablation, attention, checkpoints, complexity, data, res2net, swin, train, vit, windows
 from .res2net import Res2Net, res2net50_14w_8s, res2net50_26w_4s
 from .swin import SwinTransformer, meta_model, swin_b, swin_l, swin_s, swin_t
 from .train import History, evaluate, fit
@@ -35,5 +35,6 @@ __all__ = [
     "checkpoints",
     "data",
     "train",
+    "ablation",
     "res2net",
 ]
