@@ -13,6 +13,7 @@ are drawn padded, with the padding in grey.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import pathlib
@@ -28,7 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from . import complexity, swin
+from . import complexity, res2net, swin
 from ._checks import check_positive_int
 from .windows import (
     cyclic_shift,
@@ -77,6 +78,13 @@ __all__ = [
     "curves_figure",
     "ablation_figure",
     "attention_figure",
+    "group_reach",
+    "multi_scale_figure",
+    "multi_scale_picture",
+    "group_dependency_figure",
+    "receptive_growth_figure",
+    "block_cost_figure",
+    "two_pyramids_figure",
 ]
 
 DPI = 100
@@ -1210,7 +1218,8 @@ def gradient_reach_figure(reaches, titles, window_size: int, target, shift_size:
         ax.tick_params(labelsize=7)
         small = reach[(reach > 0) & (reach <= tiny)]
         note = f" (+ {small.numel()} tiny, up to {small.max():.0e})" if small.numel() else ""
-        ax.set_title(f"{title}\n{int((reach > tiny).sum())} input tokens matter{note}", fontsize=10)
+        n = int((reach > tiny).sum())
+        ax.set_title(f"{title}\n{plural(n, 'input token')} {'matters' if n == 1 else 'matter'}{note}", fontsize=10)
     fig.colorbar(image, ax=axes, fraction=0.02, extend="min", label="log10 |gradient|")
     return fig
 
@@ -1357,7 +1366,7 @@ def task_figure(task, indices=(0, 1, 2, 3)) -> Figure:
     ringed; the title gives the label. Tokens are ``task.patch_size`` pixels wide.
     """
     indices = [int(i) for i in indices]
-    fig, axes = _figure(2.6 * len(indices), 3.0, ncols=len(indices))
+    fig, axes = _figure(2.9 * len(indices), 3.3, ncols=len(indices))
     p, g, M = task.patch_size, task.grid, task.window_size
     for ax, i in zip(axes, indices):
         image, label = task[i]
@@ -1367,22 +1376,22 @@ def task_figure(task, indices=(0, 1, 2, 3)) -> Figure:
         (r0, c0), (r1, c1) = task.pairs[i]
         centre = ((c0 + c1 + 1) * p / 2 - 0.5, (r0 + r1 + 1) * p / 2 - 0.5)
         ax.add_patch(Circle(centre, 1.35 * p, fill=False, edgecolor="white", linewidth=1.2))
-        same = task.window_of(r0, c0) == task.window_of(r1, c1)
-        shared = task.window_of(r0, c0, shifted=True) == task.window_of(r1, c1, shifted=True)
-        verdict = "red touches blue" if task.rule == "red-blue" else "pair has one colour"
-        ax.set_title(
-            f"#{i}: label {label} ({verdict if label else 'no'})\nringed pair: one window {'yes' if same else 'no'}, "
-            f"one shifted window {'yes' if shared else 'no'}",
-            fontsize=8,
-        )
+        apart = task.window_of(r0, c0) != task.window_of(r1, c1)
+        together = task.window_of(r0, c0, shifted=True) == task.window_of(r1, c1, shifted=True)
+        if task.rule == "red-blue":
+            verdict = "red touches blue" if label else "red and blue apart"
+        else:
+            verdict = "the pair has one colour" if label else "the pair differs"
+        where = ("two windows" if apart else "one window") + (", one shifted window" if together else "")
+        ax.set_title(f"#{i}: label {label}, {verdict}\nringed pair: {where}", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(
-        f"{task.grid}×{task.grid} tokens of {p}×{p} pixels; windows of {M}×{M} tokens: regular (white), "
+        f"{task.grid}×{task.grid} tokens of {p}×{p} pixels; {M}×{M}-token windows: regular (white), "
         f"shifted by {M // 2} (dashed yellow)",
         fontsize=9,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.93))  # room for the suptitle
     return fig
 
 
@@ -1502,6 +1511,292 @@ def attention_figure(image, maps: dict, query: tuple[int, int], patch_size: int,
         ax.set_yticks([])
     fig.tight_layout()
     return fig
+
+# ---------------------------------------------------------------------------------------- notebook 07: Res2Net
+
+#: the token map of the multi-scale pictures: Swin-T's stage-1 map of a 224x224 image (stride 4, like
+#: Res2Net-50's stage 1), and the followed token: near the map's centre, at the centre of a 7x7 window
+MULTI_SCALE_SIDE = 56
+MULTI_SCALE_SOURCE = (31, 31)
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """Small tensors on one thread: on a busy 2-core machine two threads wait on each other (measured 10x)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@torch.no_grad()
+def _positive_(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Positive convolution weights and eval mode: every path carries a positive gradient, so the gradient
+    reach of an output is its whole receptive field, with no cancellation and no closed ReLU."""
+    generator = torch.Generator().manual_seed(seed)
+    for m in module.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            m.weight.copy_(torch.rand(m.weight.shape, generator=generator) + 0.1)
+    return module.eval()
+
+
+def _extent(seen: torch.Tensor) -> tuple[int, int, int, int]:
+    """``(top, bottom, left, right)`` of the True entries of an (H, W) map (inclusive)."""
+    rows = seen.any(dim=1).nonzero().flatten()
+    cols = seen.any(dim=0).nonzero().flatten()
+    return int(rows.min()), int(rows.max()), int(cols.min()), int(cols.max())
+
+
+def _partition_lines(ax, side: int, window: int, shift: int, **style) -> None:
+    """The window borders of a ``side x side`` map (windows of ``window`` displaced by ``shift``) as straight
+    lines, and the map's outline: what :func:`_borders` draws, fast enough for a 56x56 map in an explorer."""
+    cuts = [k for k in range(1, side) if (k - shift) % window == 0]
+    lines = [[(k - 0.5, -0.5), (k - 0.5, side - 0.5)] for k in cuts]
+    lines += [[(-0.5, k - 0.5), (side - 0.5, k - 0.5)] for k in cuts]
+    ax.add_collection(LineCollection(lines, colors=style.get("color", "black"), linewidths=style.get("linewidth", 1.0),
+                                     linestyles=style.get("linestyle", "solid")))
+    ax.add_patch(Rectangle((-0.5, -0.5), side, side, fill=False, edgecolor="black", linewidth=1.0))
+
+
+def group_reach(scale: int, blocks: int = 1, side: int = MULTI_SCALE_SIDE, source=MULTI_SCALE_SOURCE) -> torch.Tensor:
+    """Which tokens of a ``side x side`` map each output group of the last of ``blocks`` Res2Net blocks sees,
+    **measured** by gradients (notebook 07, section 3).
+
+    The blocks are :class:`~swin_edu.res2net.Bottle2neck` s of the library (``"normal"``, stride 1, as inside a
+    stage) with one channel per group and positive weights: geometry only, the real code path. For group ``i`` of
+    the last block's :meth:`~swin_edu.res2net.Bottle2neck.multi_scale` outputs (official order: ``y_1 .. y_n``,
+    then the group passed through), the gradient of its value at ``source`` is taken with respect to the stack's
+    input. Returns a bool tensor ``(scale, side, side)``: True where that gradient is not zero.
+    """
+    scale = check_positive_int("scale", scale)
+    blocks = check_positive_int("blocks", blocks)
+    side = check_positive_int("side", side)
+    r, c = source
+    if not (0 <= r < side and 0 <= c < side):
+        raise ValueError(f"source {tuple(source)} lies outside the {side}x{side} map")
+    with _one_thread(), torch.random.fork_rng(devices=[]):
+        stack = [
+            _positive_(res2net.Bottle2neck(4, 1, base_width=64, scale=scale), seed=k) for k in range(blocks)
+        ]  # 4 -> 4 channels, groups of w = 1 * 64 // 64 = 1 channel
+        x = torch.ones(scale, 4, side, side, requires_grad=True)  # one copy of the map per group
+        y = x
+        for block in stack[:-1]:
+            y = block(y)  # (s, 4, side, side)
+        last = stack[-1]
+        out = last.relu(last.bn1(last.conv1(y)))  # (s, s, side, side): s groups of one channel
+        groups = last.multi_scale(res2net.split_scales(out, scale))  # s x (s, 1, side, side)
+        picked = sum(g[i, :, r, c].sum() for i, g in enumerate(groups))  # copy i follows group i
+        (grad,) = torch.autograd.grad(picked, x)
+    return grad.abs().sum(dim=1) > 0  # (s, side, side)
+
+
+def multi_scale_figure(scale: int = 4, blocks: int = 1, window_size: int = 7) -> Figure:
+    """Multi-scale inside one block (Res2Net) beside a hierarchy of windows (Swin), on one token map.
+
+    Left: the receptive field of each output group of the ``blocks``-th Res2Net block, measured by
+    :func:`group_reach` on a 56x56 map (Swin-T's stage 1 at 224x224, stride 4 like Res2Net-50's stage 1): each
+    token coloured by how many groups see it, each group's square outlined and named. Right: Swin's reach after
+    as many blocks (:func:`~swin_edu.windows.receptive_field`, W-MSA and SW-MSA in turn, windows of
+    ``window_size``): each token coloured by the block that first brought the source's information.
+    """
+    return multi_scale_picture(scale, blocks, window_size).figure
+
+
+def multi_scale_picture(scale: int = 4, blocks: int = 1, window_size: int = 7) -> Picture:
+    """:func:`multi_scale_figure` with the numbers it draws, computed once.
+
+    ``data``: ``scale``, ``blocks`` and ``window_size`` as given, ``side`` and ``source`` (the map and the
+    followed token), ``groups`` (``(scale, side, side)`` bool, :func:`group_reach`), ``extents`` (per group
+    ``(rows, cols)`` of the square it sees), ``labels`` (the groups' names, ``y1 ..``, ``x4`` for the one passed
+    through), ``clipped`` (per group: whether the map's border cuts its square short), ``swin`` (after which
+    block each token first holds the source's information, -1 if not yet), ``swin_extent`` (``(rows, cols)`` of
+    the tokens reached), ``swin_reached`` (their number) and the ``geometry`` of Swin's shifted blocks.
+    """
+    scale = check_positive_int("scale", scale)
+    blocks = check_positive_int("blocks", blocks)
+    window_size = check_positive_int("window_size", window_size)
+    side, source = MULTI_SCALE_SIDE, MULTI_SCALE_SOURCE
+    with _one_thread():  # the geometry of small maps: one thread is ten times faster on a busy machine
+        groups = group_reach(scale, blocks, side, source)  # (s, side, side)
+        swin_first = receptive_field(side, side, window_size, source, blocks, True)
+    bounds = [_extent(g) for g in groups]
+    extents = [(b - t + 1, r - l + 1) for t, b, l, r in bounds]
+    row, col = source
+    clipped = [row - t != b - row or col - l != r - col for t, b, l, r in bounds]  # a centred square, cut short
+    labels = [f"y{i + 1}" for i in range(max(1, scale - 1))] + ([f"x{scale}"] if scale > 1 else [])
+    g = geometry(side, side, window_size, window_size // 2)
+    reached = swin_first >= 0
+    t, b, l, r = _extent(reached)
+
+    fig, (a, s_ax) = _figure(10.5, 5.0, 2)
+    count = groups.sum(dim=0).numpy().astype(float)  # (side, side): how many groups see each token
+    cmap = matplotlib.colormaps["viridis"].resampled(scale + 1).with_extremes(under="0.93")
+    count[count == 0] = -1
+    a.imshow(count, cmap=cmap, vmin=0.5, vmax=scale + 0.5, interpolation="nearest")
+    order = sorted(range(scale), key=lambda i: extents[i][0])
+    for rank, i in enumerate(order):
+        top, bottom, left, right = bounds[i]
+        colour = "white" if rank < scale - 1 else "black"
+        a.add_patch(Rectangle((left - 0.5, top - 0.5), right - left + 1, bottom - top + 1, fill=False,
+                              edgecolor=colour, linewidth=1.0))
+    a.plot([source[1]], [source[0]], marker="*", color="tab:red", markersize=9)
+    a.set_xticks([])
+    a.set_yticks([])
+    what = "ResNet bottleneck (s = 1)" if scale == 1 else f"Res2Net, s = {scale}"
+    biggest = max(e[0] for e in extents)
+    a.set_title(
+        f"{what}: the receptive fields of the {plural(scale, 'group')} of block {blocks}\n"
+        + ", ".join(f"{name} {e[0]}" for name, e in zip(labels, extents))
+        + (" (clipped by the map)" if any(clipped) else f"; largest {biggest}x{biggest}"),
+        fontsize=9,
+    )
+    swin_values = torch.where(reached, swin_first, -1).numpy().astype(float)
+    swin_cmap = matplotlib.colormaps["plasma"].resampled(blocks + 1).with_extremes(under="0.93")
+    s_ax.imshow(swin_values, cmap=swin_cmap, vmin=-0.5, vmax=blocks + 0.5, interpolation="nearest")
+    _partition_lines(s_ax, side, g["window"], 0, color="black", linewidth=0.8, linestyle="solid")
+    if g["shift"]:
+        _partition_lines(s_ax, side, g["window"], g["shift"], color="tab:cyan", linewidth=0.8, linestyle="dashed")
+    s_ax.plot([source[1]], [source[0]], marker="*", color="tab:red", markersize=9)
+    s_ax.set_xticks([])
+    s_ax.set_yticks([])
+    s_ax.set_title(
+        f"Swin, M = {g['window']}: {plural(blocks, 'block')} (W-MSA / SW-MSA)\n"
+        f"reach {b - t + 1}x{r - l + 1} tokens ({int(reached.sum())} of {side * side}); colour = block",
+        fontsize=9,
+    )
+    fig.suptitle(
+        f"one token of a {side}x{side} map (stride 4: Swin-T's stage 1 at 224x224, like Res2Net-50's stage 1), "
+        "measured", fontsize=9)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.86, wspace=0.05)
+    data = dict(
+        scale=scale,
+        blocks=blocks,
+        window_size=window_size,
+        side=side,
+        source=source,
+        groups=groups,
+        extents=extents,
+        labels=labels,
+        clipped=clipped,
+        swin=swin_first,
+        swin_extent=(b - t + 1, r - l + 1),
+        swin_reached=int(reached.sum()),
+        geometry=g,
+    )
+    return Picture(fig, data)
+
+
+def group_dependency_figure(depends, fields=None) -> Figure:
+    """Which input group each output group of one Res2Net block depends on (notebook 07, section 2).
+
+    ``depends``: an ``(s, s)`` array of booleans, row ``i`` = output group ``i`` (in concatenation order), column
+    ``j`` = input group ``x_j``; ``fields`` (optional): each output group's receptive field side, written on
+    the right.
+    """
+    depends = np.asarray(depends, dtype=bool)
+    s = depends.shape[0]
+    if depends.shape != (s, s):
+        raise ValueError(f"depends must be a square (s, s) array, got shape {depends.shape}")
+    fig, (ax,) = _figure(1.2 + 0.55 * s + (1.2 if fields is not None else 0), 1.3 + 0.5 * s)
+    ax.imshow(depends, cmap=ListedColormap(["0.93", "tab:blue"]), vmin=0, vmax=1, interpolation="nearest")
+    for (i, j), v in np.ndenumerate(depends):
+        ax.text(j, i, "✓" if v else "", ha="center", va="center", color="white", fontsize=10)
+    names = [f"y{i + 1}" for i in range(s - 1)] + [f"x{s} (as is)"] if s > 1 else ["y1"]
+    ax.set_xticks(range(s), [f"x{j + 1}" for j in range(s)], fontsize=8)
+    ax.set_yticks(range(s), names, fontsize=8)
+    ax.set_xlabel("input group", fontsize=9)
+    ax.set_ylabel("output group", fontsize=9)
+    if fields is not None:
+        for i, f in enumerate(fields):
+            ax.text(s - 0.3, i, f"  {f}x{f}", va="center", ha="left", fontsize=8)
+    ax.set_title("depends on (measured by gradients)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def receptive_growth_figure(by_block: dict, by_stage: dict, stage_names=("stage 1", "stage 2", "stage 3", "stage 4"),
+                            map_side: int | None = None) -> Figure:
+    """Receptive fields growing with depth (notebook 07, section 3): two panels.
+
+    ``by_block``: label -> sides (in tokens) after 1, 2, ... blocks at one stride; ``by_stage``: label -> the side
+    after each stage. Sides are in stage-1 tokens (stride 4). ``map_side``, if given, draws the side of the
+    map (everything beyond it is the whole image).
+    """
+    fig, (a, b) = _figure(11, 4.0, 2)
+    styles = ["o-", "s-", "^-", "D--", "v:"]
+    for k, (label, sides) in enumerate(by_block.items()):
+        a.plot(range(1, len(sides) + 1), sides, styles[k % len(styles)], label=label, color=f"C{k}")
+    a.set_xlabel("blocks", fontsize=9)
+    a.set_ylabel("receptive field side (tokens)", fontsize=9)
+    a.set_title("inside one stage (stride 1)", fontsize=9)
+    a.legend(fontsize=8)
+    width = 0.8 / max(len(by_stage), 1)
+    x = np.arange(len(stage_names))
+    for k, (label, sides) in enumerate(by_stage.items()):
+        bars = b.bar(x + (k - (len(by_stage) - 1) / 2) * width, sides, width, label=label, color=f"C{k}")
+        for bar, v in zip(bars, sides):
+            b.text(bar.get_x() + bar.get_width() / 2, v, str(v), ha="center", va="bottom", fontsize=7)
+    b.set_xticks(x, stage_names, fontsize=8)
+    b.set_title("at the end of each stage (whole networks)", fontsize=9)
+    if map_side is not None:
+        for ax in (a, b):
+            ax.axhline(map_side, color="0.5", linestyle=":", linewidth=1)
+        b.text(-0.45, map_side, f" {map_side}: a 224x224 image", fontsize=7, va="bottom", color="0.3")
+    b.legend(fontsize=8)
+    for ax in (a, b):
+        ax.tick_params(labelsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def block_cost_figure(rows) -> Figure:
+    """Parameters and MACs of bottleneck blocks (notebook 07, section 4): ``rows`` of dicts with ``label``,
+    ``params``, ``macs`` and ``kind`` (``"resnet"`` or ``"res2net"``), in the order drawn."""
+    rows = list(rows)
+    fig, axes = _figure(11, 0.42 * len(rows) + 1.3, 2)
+    y = np.arange(len(rows))[::-1]
+    colours = ["tab:orange" if r["kind"] == "resnet" else "tab:blue" for r in rows]
+    for ax, key, unit, scale in ((axes[0], "params", "thousand parameters", 1e3), (axes[1], "macs", "MMACs", 1e6)):
+        values = [r[key] / scale for r in rows]
+        ax.barh(y, values, color=colours, alpha=0.85)
+        for yi, v in zip(y, values):
+            ax.text(v, yi, f" {v:,.0f}", va="center", fontsize=7)
+        ax.set_xlabel(unit, fontsize=9)
+        ax.set_xlim(0, max(values) * 1.18)
+        ax.tick_params(labelsize=8)
+    axes[0].set_yticks(y, [r["label"] for r in rows], fontsize=8)
+    axes[1].set_yticks(y, [""] * len(rows))
+    axes[0].set_title("parameters of one block", fontsize=9)
+    axes[1].set_title("MACs of one block on a 56x56 map", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def two_pyramids_figure(res2net_rows, swin_rows, names=("Res2Net-50", "Swin-T")) -> Figure:
+    """Two feature pyramids stage by stage (notebook 07, section 5): MACs per stage side by side, and the
+    maps (``H x W x C``, stride) under the bars. ``res2net_rows`` from
+    :func:`~swin_edu.complexity.res2net_stage_summary`, ``swin_rows`` from
+    :func:`~swin_edu.complexity.stage_summary`."""
+    fig, (ax,) = _figure(10, 4.2)
+    x = np.arange(len(res2net_rows))
+    for k, (rows, name, colour) in enumerate(((res2net_rows, names[0], "tab:blue"), (swin_rows, names[1], "tab:purple"))):
+        values = [r["macs"] / 1e9 for r in rows]
+        bars = ax.bar(x + (k - 0.5) * 0.38, values, 0.36, color=colour, alpha=0.85,
+                      label=f"{name}: {sum(values):.2f} GMACs in the stages")
+        for bar, v, r in zip(bars, values, rows):
+            ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.2f}\n{r['height']}x{r['width']}x{r['channels']}",
+                    ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(x, [f"stage {r['stage']}\nstride {r['stride']}" for r in res2net_rows], fontsize=8)
+    ax.set_ylabel("GMACs per stage", fontsize=9)
+    ax.set_ylim(0, max(r["macs"] for r in [*res2net_rows, *swin_rows]) / 1e9 * 1.3)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title("two pyramids at 224x224: the same strides, different widths and costs", fontsize=10)
+    ax.tick_params(labelsize=8)
+    fig.tight_layout()
+    return fig
+
 
 # ----------------------------------------------------------------------------------------------- stills
 
