@@ -1,6 +1,6 @@
 """The shared runner of the exercise checks: no answer can crash, hang, fool or mislead a check.
 
-Every one of the 23 checks that call a learner's function is tried here with its right answer in every
+Every one of the 26 checks that call a learner's function is tried here with its right answer in every
 accepted form (Python, numpy, tensors), with right answers that change their inputs in place, with cheats
 that zero the inputs, and with answers that raise, never return, return junk or another dtype.
 """
@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from swin_edu.exercises import _feedback
 from swin_edu.exercises import attention as ex01
 from swin_edu.exercises import hierarchy as ex05
+from swin_edu.exercises import res2net as ex07
 from swin_edu.exercises import shifted_windows as ex04
 from swin_edu.exercises import training as ex06
 from swin_edu.exercises import vit as ex02
@@ -41,6 +42,7 @@ from swin_edu.exercises._feedback import (
 from swin_edu.windows import window_partition
 from tests import test_exercises_attention as t01
 from tests import test_exercises_hierarchy as t05
+from tests import test_exercises_res2net as t07
 from tests import test_exercises_shifted_windows as t04
 from tests import test_exercises_training as t06
 from tests import test_exercises_vit as t02
@@ -79,6 +81,9 @@ CHECKS = [
     (ex06.check_lr_schedule, t06.lr_schedule, "rates", False),
     (ex06.check_attends, t06.attends, "flags", False),
     (ex06.check_decays, t06.decays, "flags", False),  # its tensor input is a zero tensor of the parameter's shape
+    (ex07.check_multi_scale, t07.multi_scale, "tensors", True),
+    (ex07.check_group_fields, t07.fields, "numbers", False),
+    (ex07.check_block_macs, t07.block_macs, "numbers", False),
 ]
 IDS = [check.__name__ + f"[{check.__module__.rsplit('.', 1)[-1]}]" for check, *_ in CHECKS]
 TENSOR_INPUTS = [(check, right) for check, right, _, inputs in CHECKS if inputs]
@@ -117,8 +122,8 @@ def trash_(obj) -> None:
 
 
 def test_every_check_of_the_course_is_here():
-    """23 checks call a function (the 4 of notebook 00 take values): all are tried below."""
-    modules = [ex01, ex02, ex03, ex04, ex05, ex06]
+    """26 checks call a function (the 4 of notebook 00 take values): all are tried below."""
+    modules = [ex01, ex02, ex03, ex04, ex05, ex06, ex07]
     public = {getattr(m, name) for m in modules for name in m.__all__ if name.startswith("check_")}
     assert public == {check for check, *_ in CHECKS}
 
