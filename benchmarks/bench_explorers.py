@@ -24,6 +24,7 @@ from swin_edu.widgets import (
     ComplexityExplorer,
     HierarchyExplorer,
     MaskExplorer,
+    MultiScaleExplorer,
     ReceptiveFieldExplorer,
     RelativePositionExplorer,
     ShiftExplorer,
@@ -61,6 +62,11 @@ SWEEPS = {
         HierarchyExplorer,
         [("variant", "swin_s"), ("img_size", 384), ("window_size", 12), ("variant", "swin_l"), ("img_size", 224),
          ("window_size", 7), ("variant", "swin_t")],
+    ),
+    "MultiScaleExplorer": (
+        MultiScaleExplorer,
+        [("scale", 8), ("blocks", 3), ("scale", 2), ("window_size", 12), ("blocks", 6), ("scale", 1),
+         ("window_size", 7), ("scale", 4), ("blocks", 1)],
     ),
 }  # fmt: skip
 

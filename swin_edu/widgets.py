@@ -39,6 +39,7 @@ __all__ = [
     "RelativePositionExplorer",
     "ReceptiveFieldExplorer",
     "HierarchyExplorer",
+    "MultiScaleExplorer",
     "Slider",
 ]
 
@@ -515,4 +516,56 @@ class HierarchyExplorer(Explorer):
         caption = (
             _table(header, rows) + f"Total {sum(macs.values()) / 1e9:.2f} GMACs for a {img_size}x{img_size} image."
         )
+        return figure, data, caption
+
+
+class MultiScaleExplorer(Explorer):
+    """Multi-scale inside one block (Res2Net) beside multi-scale across blocks (Swin), measured on one map.
+
+    Controls: ``scale`` s (the groups of a Res2Net block; 1 is a ResNet bottleneck), ``blocks`` (the depth:
+    Res2Net blocks at one stride, and as many Swin blocks, W-MSA and SW-MSA in turn) and ``window_size`` M of
+    the Swin blocks.
+    ``data`` (:func:`~swin_edu.viz.multi_scale_picture`): the values drawn, ``groups`` (which tokens each
+    output group of the last Res2Net block sees, measured by gradients), ``extents`` (the side of each group's
+    square), ``labels``, ``clipped``, ``swin`` (:func:`~swin_edu.windows.receptive_field`), ``swin_extent``,
+    ``swin_reached`` and the Swin blocks' ``geometry``; ``side`` and ``source`` name the map and the token.
+    """
+
+    def __init__(self, scale: int = 4, blocks: int = 1, window_size: int = 7):
+        super().__init__(
+            dict(
+                scale=_slider("scale", "scale s (groups)", scale, 1, 8),
+                blocks=_slider("blocks", "blocks", blocks, 1, 6),
+                window_size=_slider("window_size", "Swin window M", window_size, 2, 14),
+            )
+        )
+
+    def draw(self, scale, blocks, window_size):
+        figure, data = viz.multi_scale_picture(scale, blocks, window_size)
+        extents = [e[0] for e in data["extents"]]
+        side = data["side"]
+        if scale == 1:
+            res2net = (
+                f"A ResNet bottleneck (s = 1) has one 3x3 convolution: after {plural(blocks, 'block')} every "
+                f"channel sees the same {extents[0]}x{extents[0]} square"
+            )
+        else:
+            sides = ", ".join(f"{name} {e}x{e}" for name, e in zip(data["labels"], extents))
+            res2net = (
+                f"Res2Net with s = {scale}: the groups of block {blocks} see squares of {sides}, "
+                f"<b>{plural(len(set(extents)), 'size')} in one block</b>"
+            )
+        if all(data["clipped"]):
+            res2net += f" (every square is clipped by the {side}x{side} map: each group sees all of it)"
+        elif any(data["clipped"]):
+            res2net += f" (the largest are clipped by the {side}x{side} map)"
+        rows, cols = data["swin_extent"]
+        swin = (
+            f"Swin with M = {data['geometry']['window']} reaches {rows}x{cols} tokens "
+            f"({data['swin_reached']} of {side * side}) after {plural(blocks, 'block')}"
+        )
+        if blocks == 1:
+            swin += ": one window"
+        g = data["geometry"]  # the picture shows the map itself, not the padding the blocks add
+        caption = f"{res2net}. {swin}." + _note(dict(g, note=g["note"].replace(" (grey)", "")))
         return figure, data, caption

@@ -173,6 +173,7 @@ MOVES = {
     "relativepositionexplorer": (lambda e: _set_slider(e, "query row", 6), "query row: 3 -> 6"),
     "receptivefieldexplorer": (lambda e: e.get_by_role("checkbox").click(), "shift off"),
     "hierarchyexplorer": (lambda e: e.get_by_role("button", name="Swin-L").click(), "variant: Swin-L"),
+    "multiscaleexplorer": (lambda e: _set_slider(e, "scale s (groups)", 8), "scale s: 4 -> 8"),
 }
 
 
