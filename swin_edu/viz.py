@@ -1781,7 +1781,8 @@ def two_pyramids_figure(res2net_rows, swin_rows, names=("Res2Net-50", "Swin-T"))
     :func:`~swin_edu.complexity.stage_summary`."""
     fig, (ax,) = _figure(10, 4.2)
     x = np.arange(len(res2net_rows))
-    for k, (rows, name, colour) in enumerate(((res2net_rows, names[0], "tab:blue"), (swin_rows, names[1], "tab:purple"))):
+    pyramids = ((res2net_rows, names[0], "tab:blue"), (swin_rows, names[1], "tab:purple"))
+    for k, (rows, name, colour) in enumerate(pyramids):
         values = [r["macs"] / 1e9 for r in rows]
         bars = ax.bar(x + (k - 0.5) * 0.38, values, 0.36, color=colour, alpha=0.85,
                       label=f"{name}: {sum(values):.2f} GMACs in the stages")
