@@ -11,14 +11,15 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cf
 # module and each notebook on one worker (nbval's cells must run in order in one kernel)
 PYTEST_PARALLEL ?= -n auto --dist loadscope
 
-.PHONY: help venv lab test notebooks figures bench lock clean
+.PHONY: help venv lab test notebooks figures bench ablation lock clean
 
 help:
 	@echo "make lab        open the course in JupyterLab (sets up $(VENV) first if needed)"
 	@echo "make test       run the unit tests and every notebook under nbval"
 	@echo "make notebooks  re-execute every notebook in place, storing its outputs"
 	@echo "make figures    redraw the still pictures in figures/ from swin_edu.viz"
-	@echo "make bench      print the speed benchmarks"
+	@echo "make bench      print the speed benchmarks (forward, training step, explorers)"
+	@echo "make ablation   re-run notebook 06's full Table 4 ablation into results/ (about 20 min on 2 cores)"
 	@echo "make lock       re-resolve the newest versions into constraints.txt"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -55,7 +56,13 @@ figures: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_swin.py
+	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_explorers.py
+
+# every setting, variant and seed of swin_edu.ablation.SETTINGS, on one thread (repeatable numbers):
+# results/ablation.csv and results/ablation.json; tests/test_ablation.py re-runs a slice of it
+ablation: $(STAMP)
+	$(BIN)/python experiments/ablation.py
 
 lock:
 	rm -rf .venv-lock

@@ -97,8 +97,8 @@ def test_task_figure_says_which_windows_hold_the_pair():
     fig = viz.task_figure(task, [0, 1])
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     for ax, i in zip(fig.axes, [0, 1]):
-        assert ax.get_title().startswith(f"#{i}: label {int(task.labels[i])}")
-        assert "one window no, one shifted window yes" in ax.get_title()
+        assert ax.get_title().startswith(f"#{i}: label {int(task.labels[i])}, ")
+        assert ax.get_title().endswith("ringed pair: two windows, one shifted window")
 
 
 def test_curves_figure_draws_one_line_per_run_and_bands_for_seeds():

@@ -118,7 +118,7 @@ def decays(name, param):
 
 
 def test_decays_accepts_the_answer(capsys):
-    verdict(capsys, check_decays(decays), True, "weight matrices and kernels")
+    verdict(capsys, check_decays(decays), True, "follows the official recipe")
     verdict(capsys, check_decays(lambda n, p: torch.tensor(decays(n, p))), True)
 
 

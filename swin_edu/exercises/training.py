@@ -233,7 +233,7 @@ DECAYS = Exercise(
     compare=lambda got, expected, c: None if got == expected else Mismatch(
         "values", f"{c.name}({c.param!r}, <tensor {c.shape}>) gives {got}, expected {expected}"),
     returns="True or False",
-    success="{name} decays exactly what the official recipe decays: weight matrices and kernels, nothing else",
+    success="{name} follows the official recipe: weight decay for weight matrices and kernels, nothing else",
     mistakes=[
         _lesson("matrix", "weight decay is for the weight matrices: a 2-d weight such as qkv.weight is decayed"),
         _lesson("bias", "biases are not decayed: a name ending in '.bias' is exempt (and a bias is 1-d anyway)"),
