@@ -326,6 +326,21 @@ class Case(SimpleNamespace):
         super().__init__(args=args, where=where, **info)
 
 
+
+def call_text(case: Case, show=str) -> str:
+    """How messages quote the case's call: ``name(arg, ...)``, each argument written with ``show``."""
+    return f"{case.name}({', '.join(show(a) for a in case.args)})"
+
+
+def read_call_number(answer, case: Case, name: str):
+    """The reader of an exercise whose answer is one number: a plain ``int``/``float``, or a ``type``
+    :class:`Mismatch` quoting the call."""
+    number = as_number(answer)
+    if number is None:
+        return Mismatch("type", f"{call_text(case)} should return a number, got {type(answer).__name__}")
+    return number
+
+
 @dataclass(frozen=True)
 class Mistake:
     """A typical mistake and its hint: recognised when the answer equals ``wrong(case)`` (a wrong

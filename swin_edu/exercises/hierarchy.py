@@ -31,7 +31,9 @@ from ._feedback import (
     Mistake,
     as_number,
     call,
+    call_text,
     compare_tensors,
+    read_call_number,
     read_module,
     read_tensor,
     same,
@@ -48,7 +50,7 @@ _ROW_BY_ROW = ((0, 0), (0, 1), (1, 0), (1, 1))
 
 
 def _call_text(c: Case) -> str:
-    return f"{c.name}({', '.join(str(a) for a in c.args)})"
+    return call_text(c)
 
 
 def _merging(dim: int, g: torch.Generator) -> PatchMerging:
@@ -437,13 +439,6 @@ def _block_parameters(c: Case) -> int:
     return sum(p.numel() for p in block.parameters())
 
 
-def _read_count(answer, c: Case, name: str):
-    number = as_number(answer)
-    if number is None:
-        return Mismatch("type", f"{_call_text(c)} should return a number, got {type(answer).__name__}")
-    return number
-
-
 def _compare_count(got, expected: int, c: Case) -> Mismatch | None:
     return None if got == expected else Mismatch("values", f"{_call_text(c)} gives {shown(got)}, expected {expected:,}")
 
@@ -459,7 +454,7 @@ def _count_mistake(name: str, hint: str, wrong) -> Mistake:
 BLOCK_PARAMS = Exercise(
     cases=lambda: [Case(C, h, M, C=C, h=h, M=M) for C, h, M in [(96, 3, 7), (128, 4, 12), (64, 2, 5), (192, 6, 7)]],
     reference=_block_parameters,
-    read=_read_count,
+    read=read_call_number,
     compare=_compare_count,
     returns="a number",
     success="{name} counts a Swin block: 12C^2 + 13C + (2M - 1)^2 h",

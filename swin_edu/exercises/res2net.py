@@ -26,7 +26,7 @@ from ._feedback import (
     ExerciseResult,
     Mismatch,
     Mistake,
-    as_number,
+    call_text,
     compare_tensors,
     read_tensor,
     read_whole_number,
@@ -37,7 +37,7 @@ __all__ = ["check_multi_scale", "check_group_fields", "check_block_macs"]
 
 
 def _call_text(c: Case) -> str:
-    return f"{c.name}({', '.join(str(a) for a in c.args)})"
+    return call_text(c)
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from ._feedback import (
     ExerciseResult,
     Mismatch,
     Mistake,
+    call_text,
     compare_tensors,
     read_number,
     read_tensor,
@@ -34,7 +35,7 @@ __all__ = ["check_cyclic_shift", "check_axis_regions", "check_window_mask", "che
 
 
 def _call_text(c: Case) -> str:
-    return f"{c.name}({', '.join(str(a) for a in c.args)})"
+    return call_text(c)
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -17,13 +17,13 @@ import torch
 from ..swin import SwinTransformer
 from ..train import lr_at, param_groups
 from ..windows import shifted_partition
-from ._feedback import Case, Exercise, ExerciseResult, Mismatch, Mistake, as_number, shown
+from ._feedback import Case, Exercise, ExerciseResult, Mismatch, Mistake, call_text, read_call_number, shown
 
 __all__ = ["check_lr_schedule", "check_attends", "check_decays"]
 
 
 def _call_text(c: Case) -> str:
-    return f"{c.name}({', '.join(repr(a) for a in c.args)})"
+    return call_text(c, repr)
 
 
 def _read_flag(answer, c: Case, name: str):
@@ -51,13 +51,6 @@ def _lr_reference(c: Case) -> float:
     return lr_at(c.step, c.total, base_lr=c.base, warmup_steps=c.warmup)
 
 
-def _read_rate(answer, c: Case, name: str):
-    number = as_number(answer)
-    if number is None:
-        return Mismatch("type", f"{_call_text(c)} should return a number, got {type(answer).__name__}")
-    return number
-
-
 def _compare_rate(got, expected: float, c: Case) -> Mismatch | None:
     if math.isfinite(got) and math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-12):
         return None
@@ -75,7 +68,7 @@ def _rate_mistake(name: str, hint: str, wrong) -> Mistake:
 LR_SCHEDULE = Exercise(
     cases=_lr_cases,
     reference=_lr_reference,
-    read=_read_rate,
+    read=read_call_number,
     compare=_compare_rate,
     returns="a number",
     success="{name} gives the rate of every step: linear warm-up to base_lr, then a cosine down towards 0",

@@ -29,6 +29,7 @@ from ._feedback import (
     Mismatch,
     Mistake,
     call,
+    call_text,
     compare_tensors,
     read_module,
     read_pair,
@@ -133,7 +134,7 @@ def _vit_cost_cases() -> list[Case]:
 
 
 def _call_text(c: Case) -> str:
-    return f"{c.name}({', '.join(str(a) for a in c.args)})"
+    return call_text(c)
 
 
 def _compare_vit_cost(answer, expected, c: Case) -> Mismatch | None:

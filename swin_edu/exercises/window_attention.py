@@ -25,6 +25,7 @@ from ._feedback import (
     ExerciseResult,
     Mismatch,
     Mistake,
+    call_text,
     compare_tensors,
     read_pair,
     same,
@@ -36,7 +37,7 @@ __all__ = ["check_window_tokens", "check_stage_cost", "check_relative_index", "c
 
 
 def _call_text(c: Case) -> str:
-    return f"{c.name}({', '.join(str(a) for a in c.args)})"
+    return call_text(c)
 
 
 # ----------------------------------------------------------------------------------------------------------
