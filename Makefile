@@ -14,7 +14,8 @@ PYTEST_PARALLEL ?= -n auto --dist loadscope
 .PHONY: help venv lab test notebooks figures bench ablation lock clean
 
 help:
-	@echo "make lab        open the course in JupyterLab (sets up $(VENV) first if needed)"
+	@echo "make lab        open the course in JupyterLab (sets up $(VENV) first if needed);"
+	@echo "                server options: make lab LAB_ARGS=\"--no-browser --port 8899\""
 	@echo "make test       run the unit tests and every notebook under nbval"
 	@echo "make notebooks  re-execute every notebook in place, storing its outputs"
 	@echo "make figures    redraw the still pictures in figures/ from swin_edu.viz"
@@ -36,8 +37,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
+# Server options through LAB_ARGS, e.g. make lab LAB_ARGS="--no-browser --port 8899" (or --ip 0.0.0.0)
+LAB_ARGS ?=
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(firstword $(NOTEBOOKS) notebooks)
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) $(firstword $(NOTEBOOKS) notebooks)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL) tests $(NOTEBOOKS) $(if $(NOTEBOOKS),$(NBVAL))
