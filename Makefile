@@ -11,7 +11,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cf
 # module and each notebook on one worker (nbval's cells must run in order in one kernel)
 PYTEST_PARALLEL ?= -n auto --dist loadscope
 
-.PHONY: help venv lab test notebooks figures bench ablation lock clean
+.PHONY: help venv lab test notebooks figures cheatsheet bench ablation lock clean
 
 help:
 	@echo "make lab        open the course in JupyterLab (sets up $(VENV) first if needed);"
@@ -19,6 +19,7 @@ help:
 	@echo "make test       run the unit tests and every notebook under nbval"
 	@echo "make notebooks  re-execute every notebook in place, storing its outputs"
 	@echo "make figures    redraw the still pictures in figures/ from swin_edu.viz"
+	@echo "make cheatsheet the one-page cheat sheet: build/present/cheatsheet.pdf and .png, and figures/cheatsheet.png"
 	@echo "make bench      print the speed benchmarks (forward, training step, explorers)"
 	@echo "make ablation   re-run notebook 06's full Table 4 ablation into results/ (about 20 min on 2 cores)"
 	@echo "make lock       re-resolve the newest versions into constraints.txt"
@@ -57,6 +58,10 @@ notebooks: $(STAMP)
 
 figures: $(STAMP)
 	$(BIN)/python -m swin_edu.viz figures
+
+# the one-page cheat sheet, drawn by swin_edu.cheatsheet from the library's numbers (tests/test_cheatsheet.py)
+cheatsheet: $(STAMP)
+	$(BIN)/python -m swin_edu.cheatsheet build/present figures/cheatsheet.png
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_swin.py
