@@ -11,7 +11,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cf
 # module and each notebook on one worker (nbval's cells must run in order in one kernel)
 PYTEST_PARALLEL ?= -n auto --dist loadscope
 
-.PHONY: help venv lab test notebooks figures cheatsheet bench ablation lock clean
+.PHONY: help venv lab test notebooks figures slides pages present cheatsheet bench ablation lock clean
 
 help:
 	@echo "make lab        open the course in JupyterLab (sets up $(VENV) first if needed);"
@@ -22,6 +22,9 @@ help:
 	@echo "make cheatsheet the one-page cheat sheet: build/present/cheatsheet.pdf and .png, and figures/cheatsheet.png"
 	@echo "make bench      print the speed benchmarks (forward, training step, explorers)"
 	@echo "make ablation   re-run notebook 06's full Table 4 ablation into results/ (about 20 min on 2 cores)"
+	@echo "make slides     a reveal.js deck per notebook: build/present/<name>.slides.html (opens offline)"
+	@echo "make pages      an HTML page per notebook: build/present/<name>.html (opens offline)"
+	@echo "make present    both (about 30 s; tools/present.py)"
 	@echo "make lock       re-resolve the newest versions into constraints.txt"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -72,6 +75,17 @@ bench: $(STAMP)
 # results/ablation.csv and results/ablation.json; tests/test_ablation.py re-runs a slice of it
 ablation: $(STAMP)
 	$(BIN)/python experiments/ablation.py
+
+# decks and pages from the committed notebooks (no re-execution), with reveal.js and MathJax copied from pip packages
+# into build/present/assets/ and every widget replaced by a kernel-free stand-in (tools/present.py)
+slides: $(STAMP)
+	$(BIN)/python tools/present.py slides
+
+pages: $(STAMP)
+	$(BIN)/python tools/present.py pages
+
+present: $(STAMP)
+	$(BIN)/python tools/present.py all
 
 lock:
 	rm -rf .venv-lock
