@@ -99,7 +99,7 @@ def copy_assets(out: pathlib.Path) -> pathlib.Path:
 
     assets = out / "assets"
     stamp = assets / "VERSIONS.json"
-    versions = {"sphinx-revealjs": version("sphinx-revealjs"), "jupyter-server-mathjax": version("jupyter-server-mathjax")}
+    versions = {name: version(name) for name in ("sphinx-revealjs", "jupyter-server-mathjax")}
     if stamp.exists() and json.loads(stamp.read_text()) == versions:
         return assets
     shutil.rmtree(assets, ignore_errors=True)
@@ -257,7 +257,8 @@ def standin_html(frames: dict, notebook: str) -> str:
             f"<output>{html.escape(first['label'])}</output></label>"
         )
     else:
-        slider = f"<span class='swin-edu-standin-control'>{control}: <output>{html.escape(first['label'])}</output></span>"
+        readout = f"<output>{html.escape(first['label'])}</output>"
+        slider = f"<span class='swin-edu-standin-control'>{control}: {readout}</span>"
     values = ", ".join(f["label"] for f in items)
     note = (
         f"Drawn in advance by <code>swin_edu.widgets.{frames['explorer']}</code> for {control} = {html.escape(values)}"
