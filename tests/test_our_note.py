@@ -49,7 +49,9 @@ def test_every_link_reaches_the_section_it_names():
         assert cell is not None, f"{target} has no cell {cell_id} (was it recreated?)"
         number = re.fullmatch(r"\d\d, section (\d+)", text).group(1)
         heading = cell["text"].splitlines()[0].replace(BADGE + " ", "")
-        assert re.match(rf"## {number}(\.| ·) ", heading), f"{target}#cell-id={cell_id} is {heading!r}, not section {number}"
+        assert re.match(rf"## {number}(\.| ·) ", heading), (
+            f"{target}#cell-id={cell_id} is {heading!r}, not section {number}"
+        )
 
 
 def test_each_claim_has_a_quote_a_rendering_a_verdict_a_link_and_a_check():
@@ -106,7 +108,8 @@ def test_the_quotes_are_the_notes_words():
             elif lines:
                 paragraphs.append("\n".join(lines))
                 lines = []
-        for piece in (piece for paragraph in paragraphs if CJK.search(paragraph) for piece in paragraph.split("……")):
+        pieces = [piece for paragraph in paragraphs if CJK.search(paragraph) for piece in paragraph.split("……")]
+        for piece in pieces:
             if piece.strip():
                 assert _normal(piece) in note, f"not the note's words: {piece.strip()[:80]}"
                 quoted += 1
