@@ -63,14 +63,19 @@ class Mismatch:
 
 
 class ExerciseResult(int):
-    """``True``/``False`` that prints nothing more in a notebook cell than the verdict already printed.
+    """``True``/``False`` that shows nothing in a notebook cell: the verdict line printed by the check is the
+    cell's one line of output (no ``Out: passed`` under it).
 
-    ``mismatch`` holds the :class:`Mismatch` of a wrong answer (``None`` when it passed)."""
+    ``mismatch`` holds the :class:`Mismatch` of a wrong answer (``None`` when it passed); ``repr`` is
+    ``"passed"`` or ``"not yet"`` (for tests and the console)."""
 
     mismatch: Mismatch | None = None
 
     def __repr__(self) -> str:
         return "passed" if self else "not yet"
+
+    def _ipython_display_(self) -> None:
+        """IPython's display hook calls this instead of showing ``repr``: show nothing, the line is printed."""
 
 
 def report(ok: bool, message: str, mismatch: Mismatch | None = None) -> ExerciseResult:
