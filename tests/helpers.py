@@ -1,7 +1,22 @@
 """Shared test helpers."""
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import torch
 import torch.nn as nn
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_tool(name: str):
+    """Import tools/<name>.py (tools/ is a folder of scripts, not a package) and register it as ``name``."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @torch.no_grad()

@@ -7,31 +7,21 @@
 """
 
 import copy
-import importlib.util
 import json
 import re
-import sys
 import tomllib
 import uuid
 from pathlib import Path
 
 import pytest
+from helpers import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def _tool(name: str):
-    """Import tools/<name>.py (tools/ is a folder of scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-stabilize_notebooks = _tool("stabilize_notebooks")
-add_inline_backend = _tool("add_inline_backend")
+stabilize_notebooks = load_tool("stabilize_notebooks")
+add_inline_backend = load_tool("add_inline_backend")
 
 
 def _name(requirement: str) -> str:

@@ -26,6 +26,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import nbformat
@@ -79,6 +80,32 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_serving(status_url: str, server: subprocess.Popen, log_path: pathlib.Path, name: str) -> None:
+    """Return once ``status_url`` answers (any HTTP answer, an error status included, means the server is up);
+    raise with the server's log if it exits first or does not answer within 60 s."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(status_url, timeout=2)
+            return
+        except urllib.error.HTTPError:  # an answer: the server is up
+            return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start; its log:\n{log_path.read_text()}")
+            time.sleep(0.3)  # polling interval of a condition with a deadline, not a wait for time to pass
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if it has not exited after 20 s."""
+    os.kill(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait()
+
+
 READY_TOKEN = "swin-edu-kernel-ready"
 # the time limits of the waits (seconds); a loaded 2-core machine needs far less than these
 KERNEL_READY_S = 240  # JupyterLab loaded, kernel started, probe cell printed its token
@@ -129,23 +156,10 @@ def lab(tmp_path_factory, chromium):
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not start; its log:\n{(base / 'lab.log').read_text()}")
-                time.sleep(0.3)  # polling interval of a condition with a deadline, not a wait for time to pass
+        wait_until_serving(f"{url}/api/status", server, base / "lab.log", "JupyterLab")
         yield url, base / "lab.log"
     finally:
-        os.kill(server.pid, signal.SIGTERM)  # stops its kernels too
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.kill(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_server(server)  # stops its kernels too
         log.close()
 
 

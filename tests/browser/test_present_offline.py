@@ -17,15 +17,18 @@ from __future__ import annotations
 import importlib.util
 import os
 import pathlib
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 
 import nbformat
 import pytest
-from test_explorers_in_jupyterlab import CHROMIUM_FLAGS, _free_port, chromium  # noqa: F401 (chromium: a fixture)
+from test_explorers_in_jupyterlab import (  # noqa: F401 (chromium: a fixture)
+    CHROMIUM_FLAGS,
+    _free_port,
+    chromium,
+    stop_server,
+    wait_until_serving,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 NOTEBOOKS = [ROOT / "notebooks" / "04_shifted_windows.ipynb", ROOT / "notebooks" / "explorers.ipynb"]
@@ -213,25 +216,10 @@ def voila(tmp_path_factory, chromium):
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}api/status", timeout=2)
-                break
-            except urllib.error.HTTPError:  # the server answers: it is up
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"Voilà did not start; its log:\n{(base / 'voila.log').read_text()}")
-                time.sleep(0.3)  # polling interval of a condition with a deadline
+        wait_until_serving(f"{url}api/status", server, base / "voila.log", "Voilà")
         yield url, base / "voila.log"
     finally:
-        os.kill(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.kill(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_server(server)
         log.close()
 
 
