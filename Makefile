@@ -6,12 +6,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+# the Chinese edition, built from locale/zh/*.po by `make zh` (tools/i18n.py)
+ZH_NOTEBOOKS := $(sort $(wildcard notebooks/zh/*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 # pytest-xdist: one worker per core (`make test PYTEST_PARALLEL=` runs serially); loadscope keeps each test
 # module and each notebook on one worker (nbval's cells must run in order in one kernel)
 PYTEST_PARALLEL ?= -n auto --dist loadscope
 
-.PHONY: help venv lab test notebooks figures slides pages present cheatsheet bench ablation lock clean
+.PHONY: help venv lab test notebooks zh figures slides pages present cheatsheet bench ablation lock clean
 
 help:
 	@echo "make lab        open the course in JupyterLab (sets up $(VENV) first if needed);"
@@ -21,6 +23,7 @@ help:
 	@echo "make figures    redraw the still pictures in figures/ from swin_edu.viz"
 	@echo "make cheatsheet the one-page cheat sheet: build/present/cheatsheet.pdf and .png, and figures/cheatsheet.png"
 	@echo "make bench      print the speed benchmarks (forward, training step, explorers)"
+	@echo "make zh         build the Chinese edition notebooks/zh/ from locale/zh/*.po and execute it"
 	@echo "make ablation   re-run notebook 06's full Table 4 ablation into results/ (about 20 min on 2 cores)"
 	@echo "make slides     a reveal.js deck per notebook: build/present/<name>.slides.html (opens offline)"
 	@echo "make pages      an HTML page per notebook: build/present/<name>.html (opens offline)"
@@ -48,12 +51,22 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) $(firstword $(NOTEBOOKS) notebooks)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_PARALLEL) tests $(NOTEBOOKS) $(if $(NOTEBOOKS),$(NBVAL))
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) tests $(NOTEBOOKS) $(ZH_NOTEBOOKS) $(if $(NOTEBOOKS),$(NBVAL))
 
 # Re-execute in place, then give widget models stable ids and join split printouts
 # (tools/stabilize_notebooks.py), so that a notebook whose content did not change keeps its bytes.
 notebooks: $(STAMP)
 	@for nb in $(NOTEBOOKS); do \
+		echo "==> executing $$nb"; \
+		$(BIN)/jupyter nbconvert --to notebook --execute --inplace --NotebookClient.record_timing=False "$$nb" || exit 1; \
+		$(BIN)/python tools/stabilize_notebooks.py "$$nb" || exit 1; \
+	done
+
+# The Chinese edition: translate the catalogues (python tools/i18n.py update notebooks/X.ipynb, then edit
+# locale/zh/X.po), then build, execute and stabilize notebooks/zh/X.ipynb for every catalogue.
+zh: $(STAMP)
+	$(BIN)/python tools/i18n.py build
+	@for nb in $$(ls notebooks/zh/*.ipynb); do \
 		echo "==> executing $$nb"; \
 		$(BIN)/jupyter nbconvert --to notebook --execute --inplace --NotebookClient.record_timing=False "$$nb" || exit 1; \
 		$(BIN)/python tools/stabilize_notebooks.py "$$nb" || exit 1; \
