@@ -65,9 +65,11 @@ def read(path: Path) -> Catalog:
 
 
 def write(catalog: Catalog, path: Path) -> None:
+    """Write ``catalog`` as a .po file without time stamps. The previous English of a fuzzy message is not written
+    (Babel wraps those ``#|`` lines and cannot read them back whole): ``git diff`` of the notebook shows it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=0, omit_header=False, sort_output=False, include_previous=True)
+    write_po(buffer, catalog, width=0, omit_header=False, sort_output=False, include_previous=False)
     text = buffer.getvalue().decode("utf-8")
     text = re.sub(r'^"POT-Creation-Date: .*\\n"\n', "", text, flags=re.M)  # no time stamps: stable files
     text = re.sub(r'^"PO-Revision-Date: .*\\n"\n', "", text, flags=re.M)
