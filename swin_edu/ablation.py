@@ -27,7 +27,10 @@ from .data import SyntheticWindowsTask, digits_datasets
 from .swin import SwinTransformer
 from .train import fit
 
-__all__ = ["VARIANTS", "TABLE_4", "Setting", "SETTINGS", "FIELDS", "small_swin", "datasets", "run", "read_rows", "summarize"]
+__all__ = [
+    "VARIANTS", "TABLE_4", "Setting", "SETTINGS", "FIELDS", "small_swin", "datasets", "run", "read_rows", "summarize",
+    "direction", "first_epoch",
+]
 
 #: The rows of Table 4 that the library's switches build (the default model is both "shifted windows" and
 #: "rel. pos.": the paper's Swin). "rel. pos. w/o app." (the bias without the first-layer scale) is not built.
@@ -158,8 +161,8 @@ def read_rows(path: str | pathlib.Path) -> list[dict]:
 def summarize(rows, setting: str, epoch: int | None = None) -> list[dict]:
     """Per variant of ``setting`` (in :data:`VARIANTS` order): the held-out accuracy at ``epoch`` (default:
     the last) over seeds: ``mean``, ``low``, ``high`` (the spread), ``seeds``, and ``curves`` (every seed's
-    per-epoch accuracy, and ``losses`` its training loss), ready for :func:`swin_edu.viz.ablation_figure`
-    and :func:`swin_edu.viz.curves_figure`."""
+    per-epoch accuracy, and ``losses`` its training loss, in the order of ``seed_ids``), ready for
+    :func:`swin_edu.viz.ablation_figure` and :func:`swin_edu.viz.curves_figure`."""
     summary = []
     for variant in VARIANTS:
         runs: dict[int, list[dict]] = {}
@@ -168,12 +171,31 @@ def summarize(rows, setting: str, epoch: int | None = None) -> list[dict]:
                 runs.setdefault(row["seed"], []).append(row)
         if not runs:
             continue
-        curves = [[r["val_accuracy"] for r in sorted(rs, key=lambda r: r["epoch"])] for rs in runs.values()]
-        losses = [[r["train_loss"] for r in sorted(rs, key=lambda r: r["epoch"])] for rs in runs.values()]
+        seed_ids = sorted(runs)
+        curves = [[r["val_accuracy"] for r in sorted(runs[seed], key=lambda r: r["epoch"])] for seed in seed_ids]
+        losses = [[r["train_loss"] for r in sorted(runs[seed], key=lambda r: r["epoch"])] for seed in seed_ids]
         last = epoch if epoch is not None else min(len(c) for c in curves)
         final = [c[last - 1] for c in curves]
         summary.append(
             dict(variant=variant, mean=sum(final) / len(final), low=min(final), high=max(final),
-                 seeds=len(final), epoch=last, curves=curves, losses=losses)
+                 seeds=len(final), seed_ids=seed_ids, epoch=last, curves=curves, losses=losses)
         )
     return summary
+
+
+def direction(row: dict, reference: dict) -> str:
+    """Where a summarized variant lies against a reference, said only beyond the spread over seeds: ``"above"``
+    if its lowest seed beats the reference's highest, ``"below"`` if its highest stays under the reference's
+    lowest, ``"within"`` otherwise (the ranges overlap: no evidence either way)."""
+    if row["low"] > reference["high"]:
+        return "above"
+    if row["high"] < reference["low"]:
+        return "below"
+    return "within"
+
+
+def first_epoch(row: dict, level: float) -> int | None:
+    """The first epoch (from 1) at which the mean over seeds of a summarized variant reaches ``level``; None if
+    it never does."""
+    mean = [sum(values) / len(values) for values in zip(*row["curves"])]
+    return next((epoch + 1 for epoch, value in enumerate(mean) if value >= level), None)

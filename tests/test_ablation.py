@@ -68,6 +68,7 @@ def test_summarize_takes_mean_and_spread_over_seeds():
     first = summary[0]
     assert (first["mean"], first["low"], first["high"], first["seeds"], first["epoch"]) == (pytest.approx(0.6), 0.5, 0.7, 2, 2)
     assert first["curves"] == [[0.25, 0.5], [0.35, 0.7]] and first["losses"] == [[1.0, 0.5], [1.0, 0.5]]
+    assert first["seed_ids"] == [0, 1]
     assert ablation.summarize(rows, "s", epoch=1)[1]["mean"] == pytest.approx(0.45)
     assert ablation.summarize(rows, "other") == []
 
@@ -93,3 +94,30 @@ def test_bad_arguments_name_what_is_allowed(tmp_path):
     (tmp_path / "other.csv").write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="not an ablation results file"):
         ablation.read_rows(tmp_path / "other.csv")
+
+
+def test_direction_is_said_only_beyond_the_spread_over_seeds():
+    reference = dict(low=0.90, high=0.94)
+    assert ablation.direction(dict(low=0.95, high=0.97), reference) == "above"
+    assert ablation.direction(dict(low=0.50, high=0.89), reference) == "below"
+    assert ablation.direction(dict(low=0.94, high=0.99), reference) == "within"  # touching ranges: no evidence
+    assert ablation.direction(dict(low=0.52, high=0.94), reference) == "within"  # one bad seed widens the range
+    assert ablation.direction(reference, reference) == "within"
+
+
+def test_first_epoch_reads_the_mean_over_seeds():
+    row = dict(curves=[[0.5, 0.8, 0.95], [0.5, 0.9, 0.97]])
+    assert ablation.first_epoch(row, 0.85) == 2 and ablation.first_epoch(row, 0.96) == 3
+    assert ablation.first_epoch(row, 0.99) is None
+
+
+def test_the_stored_directions_the_notebook_states():
+    """Notebook 06 generates its sentences from these; here they are pinned to the stored table."""
+    def rows(setting):
+        return {row["variant"]: row for row in ablation.summarize(ablation.read_rows(CSV), setting)}
+
+    for setting in ("probe", "synthetic"):
+        r = rows(setting)
+        assert ablation.direction(r["shifted windows, rel. pos."], r["w/o shifting"]) == "above", setting
+    digits = rows("digits")
+    assert ablation.direction(digits["w/o shifting"], digits["shifted windows, rel. pos."]) == "within"
