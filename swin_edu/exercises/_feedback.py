@@ -34,6 +34,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from ..language import N_, _
+
 #: Seconds one call of a learner's function may take before the check gives up on it (an endless loop?).
 TIME_LIMIT = 5.0
 
@@ -58,8 +60,8 @@ class Mismatch:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
 
     def __str__(self) -> str:
-        text = self.message + (f": {self.hint}" if self.hint else "")
-        return text + (f" ({self.where})" if self.where else "")
+        text = _("{message}: {hint}").format(message=self.message, hint=self.hint) if self.hint else self.message
+        return _("{text} ({where})").format(text=text, where=self.where) if self.where else text
 
 
 class ExerciseResult(int):
@@ -94,7 +96,7 @@ def fail(mismatch: Mismatch) -> ExerciseResult:
 def answer_name(fn) -> str:
     """The name of the learner's function, for messages."""
     name = getattr(fn, "__name__", None)
-    return name if isinstance(name, str) else "your function"
+    return name if isinstance(name, str) else _("your function")
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -161,12 +163,14 @@ def call(fn, args: Sequence = (), name: str | None = None, where: str = "", limi
     try:
         return _call_with_limit(fn, copy.deepcopy(tuple(args)), limit)
     except _TimeLimit:
-        return Mismatch("timeout", f"{name} took longer than {limit:g} s: an endless loop?", where=where)
+        message = _("{name} took longer than {limit} s: an endless loop?").format(name=name, limit=f"{limit:g}")
+        return Mismatch("timeout", message, where=where)
     except KeyboardInterrupt:
         raise  # the learner pressed stop: that is not an answer
     except BaseException as error:  # the learner's code may fail in any way, SystemExit included
         said = " ".join(str(error).split())  # on one line: the verdict is one line
-        return Mismatch("crash", f"{name} raised {type(error).__name__}: {said}", where=where, error=error)
+        message = _("{name} raised {error}: {said}").format(name=name, error=type(error).__name__, said=said)
+        return Mismatch("crash", message, where=where, error=error)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -193,19 +197,22 @@ def read_number(value, what: str) -> int | float | Mismatch:
     """``value`` as a plain number, or a ``type`` :class:`Mismatch` saying ``what`` should be a number."""
     number = as_number(value)
     if number is None:
-        return Mismatch("type", f"{what} should be a number, got {type(value).__name__}")
+        return Mismatch("type", _("{what} should be a number, got {type}").format(what=what, type=type(value).__name__))
     return number
 
 
 def read_whole_number(value, what: str) -> int | Mismatch:
     """A whole number (``3136``, ``3136.0``, ``np.int64(3136)``, ``torch.tensor(3136)``) as an ``int``."""
     if value is None:
-        return Mismatch("missing", f"{what} is None: replace None with your answer")
+        return Mismatch("missing", _("{what} is None: replace None with your answer").format(what=what))
     number = as_number(value)
     if number is None:
-        return Mismatch("type", f"{what} should be a number, got {type(value).__name__} {value!r}")
+        message = _("{what} should be a number, got {type} {value}").format(
+            what=what, type=type(value).__name__, value=repr(value)
+        )
+        return Mismatch("type", message)
     if not float(number).is_integer():
-        return Mismatch("values", f"{what} should be a whole number, got {number}")
+        return Mismatch("values", _("{what} should be a whole number, got {number}").format(what=what, number=number))
     return int(number)
 
 
@@ -215,11 +222,12 @@ def read_pair(value, name: str, names: str, call: str) -> tuple | Mismatch:
     if isinstance(value, (torch.Tensor, np.ndarray)) and tuple(value.shape) == (2,):
         value = list(value)
     if isinstance(value, torch.Tensor) or not isinstance(value, (tuple, list)) or len(value) != 2:
-        return Mismatch("type", f"{name} should return a pair {names}, got {type(value).__name__}")
+        message = _("{name} should return a pair {names}, got {type}")
+        return Mismatch("type", message.format(name=name, names=names, type=type(value).__name__))
     pair = tuple(as_number(x) for x in value)
     if None in pair:
         kinds = tuple(type(x).__name__ for x in value)
-        return Mismatch("type", f"{call} should be a pair of numbers, got {kinds}")
+        return Mismatch("type", _("{call} should be a pair of numbers, got {kinds}").format(call=call, kinds=kinds))
     return pair
 
 
@@ -230,16 +238,16 @@ def read_tensor(value, what: str, allow_lists: bool = False) -> torch.Tensor | M
         try:
             value = torch.as_tensor(np.asarray(value))
         except (TypeError, ValueError, RuntimeError):
-            return Mismatch("type", f"{what} should be a tensor of numbers, got {type(value).__name__}")
+            message = _("{what} should be a tensor of numbers, got {type}")
+            return Mismatch("type", message.format(what=what, type=type(value).__name__))
     if not isinstance(value, torch.Tensor):
-        return Mismatch("type", f"{what} should be a torch.Tensor, got {type(value).__name__}")
+        return Mismatch("type", _("{what} should be a torch.Tensor, got {type}").format(what=what, type=type(value).__name__))
     if value.layout != torch.strided or value.device.type == "meta":
-        return Mismatch(
-            "type",
-            f"{what} should be an ordinary dense tensor, got one with layout {value.layout} on {value.device.type}",
-        )
+        message = _("{what} should be an ordinary dense tensor, got one with layout {layout} on {device}")
+        return Mismatch("type", message.format(what=what, layout=value.layout, device=value.device.type))
     if value.is_complex():
-        return Mismatch("dtype", f"{what} has complex dtype {value.dtype}; the answer has real numbers")
+        message = _("{what} has complex dtype {dtype}; the answer has real numbers")
+        return Mismatch("dtype", message.format(what=what, dtype=value.dtype))
     return value.detach().cpu()
 
 
@@ -257,8 +265,10 @@ def read_module(value, cls: type, what: str) -> nn.Module | Mismatch:
     if isinstance(value, cls):
         return value
     if value is None:
-        return Mismatch("missing", f"{what} should return an {_module_name(cls)}, got nothing (a missing `return`?)")
-    return Mismatch("type", f"{what} should return an {_module_name(cls)}, got {type(value).__name__}")
+        message = _("{what} should return an {cls}, got nothing (a missing `return`?)")
+        return Mismatch("missing", message.format(what=what, cls=_module_name(cls)))
+    message = _("{what} should return an {cls}, got {type}")
+    return Mismatch("type", message.format(what=what, cls=_module_name(cls), type=type(value).__name__))
 
 
 def _module_name(cls: type) -> str:
@@ -298,16 +308,19 @@ def compare_tensors(name: str, got, expected: torch.Tensor, atol: float = 1e-5, 
     Any real dtype is compared by value (a float64 answer for a float32 reference is right); the dtype
     rules of an exercise (an index must be an integer, say) are checked by the exercise."""
     if got is None:
-        return Mismatch("missing", f"{name} is None: the function returns nothing yet (a missing `return`?)")
+        message = _("{what} is None: the function returns nothing yet (a missing `return`?)")
+        return Mismatch("missing", message.format(what=name))
     tensor = read_tensor(got, name)
     if isinstance(tensor, Mismatch):
         return tensor
     if tuple(tensor.shape) != tuple(expected.shape):
-        return Mismatch("shape", f"{name} has shape {tuple(tensor.shape)}, expected {tuple(expected.shape)}")
+        message = _("{name} has shape {shape}, expected {expected}")
+        return Mismatch("shape", message.format(name=name, shape=tuple(tensor.shape), expected=tuple(expected.shape)))
     a, b = tensor.double(), expected.detach().cpu().double()
     if not torch.allclose(a, b, atol=atol, rtol=rtol):
         error = (a - b).abs().nan_to_num(nan=math.inf).max().item()
-        return Mismatch("values", f"{name} has the right shape but wrong values (largest difference {error:.3g})")
+        message = _("{name} has the right shape but wrong values (largest difference {error})")
+        return Mismatch("values", message.format(name=name, error=f"{error:.3g}"))
     return None
 
 
@@ -342,7 +355,8 @@ def read_call_number(answer, case: Case, name: str):
     :class:`Mismatch` quoting the call."""
     number = as_number(answer)
     if number is None:
-        return Mismatch("type", f"{call_text(case)} should return a number, got {type(answer).__name__}")
+        message = _("{call} should return a number, got {type}")
+        return Mismatch("type", message.format(call=call_text(case), type=type(answer).__name__))
     return number
 
 
@@ -370,7 +384,7 @@ class Mistake:
     def text(self, case: Case, answer=None) -> str:
         """The hint; a callable hint gets the case, and the answer too if it takes two arguments."""
         if not callable(self.hint):
-            return self.hint
+            return _(self.hint)
         takes_answer = len(inspect.signature(self.hint).parameters) >= 2
         return self.hint(case, answer) if takes_answer else self.hint(case)
 
@@ -385,6 +399,9 @@ class Exercise:
     hint. ``success`` is the ✓ message (``{name}`` is the function's name). A missing ``return`` is told
     with ``missing``, followed by what the function ``returns``; or, for an answer the messages call
     ``what`` ("the image"), as "the image is None" with the case.
+
+    The texts (``success``, ``returns``, ``what``, ``missing``, the hints, the cases' ``where``) are declared in
+    English, marked ``N_(...)``, and translated when they are shown (:mod:`swin_edu.language`).
     """
 
     cases: Callable[[], Iterable[Case]]
@@ -395,7 +412,7 @@ class Exercise:
     mistakes: Sequence[Mistake] = field(default_factory=tuple)
     returns: str = ""
     what: str = ""
-    missing: str = "{name} returns nothing yet (a missing `return`?)"
+    missing: str = N_("{name} returns nothing yet (a missing `return`?)")
 
     def check(self, fn) -> ExerciseResult:
         return run(self, fn)
@@ -409,13 +426,13 @@ def run(exercise: Exercise, fn) -> ExerciseResult:
     with torch.random.fork_rng(devices=[]):
         for case in exercise.cases():
             case.name = name  # for messages that quote the call
-            where = case.where.format(name=name)
+            where = _(case.where).format(name=name)
             expected = exercise.reference(case)
             answer = call(fn, case.args, name=name, where=where)
             mismatch = _judge_in_time(exercise, answer, expected, case, name, where)
             if mismatch is not None:
                 return fail(mismatch)
-    return report(True, exercise.success.format(name=name))
+    return report(True, _(exercise.success).format(name=name))
 
 
 def _judge_in_time(exercise: Exercise, answer, expected, case: Case, name: str, where: str) -> Mismatch | None:
@@ -424,11 +441,12 @@ def _judge_in_time(exercise: Exercise, answer, expected, case: Case, name: str, 
     try:
         return _call_with_limit(judge, (exercise, answer, expected, case, name, where), TIME_LIMIT)
     except _TimeLimit:
-        return Mismatch("timeout", f"reading the answer of {name} took longer than {TIME_LIMIT:g} s", where=where)
+        message = _("reading the answer of {name} took longer than {limit} s").format(name=name, limit=f"{TIME_LIMIT:g}")
+        return Mismatch("timeout", message, where=where)
     except KeyboardInterrupt:
         raise
     except BaseException as error:  # SystemExit from an answer's own methods, say
-        message = f"the answer of {name} could not be read ({type(error).__name__}: {error})"
+        message = _("the answer of {name} could not be read ({error})").format(name=name, error=f"{type(error).__name__}: {error}")
         return Mismatch("type", message, where=where, error=error)
 
 
@@ -438,18 +456,19 @@ def judge(exercise: Exercise, answer, expected, case: Case, name: str, where: st
         return _with_hint(exercise, answer, answer, case, where)
     if answer is None:
         if exercise.what:
-            message = f"{exercise.what} is None: the function returns nothing yet (a missing `return`?)"
-            return Mismatch("missing", message, where=where)
-        returns = f": it should return {exercise.returns}" if exercise.returns else ""
-        return Mismatch("missing", exercise.missing.format(name=name) + returns)
+            message = _("{what} is None: the function returns nothing yet (a missing `return`?)")
+            return Mismatch("missing", message.format(what=_(exercise.what)), where=where)
+        missing = _(exercise.missing).format(name=name)
+        if exercise.returns:
+            missing = _("{missing}: it should return {returns}").format(missing=missing, returns=_(exercise.returns))
+        return Mismatch("missing", missing)
     try:
         value = exercise.read(answer, case, name)
         mismatch = value if isinstance(value, Mismatch) else exercise.compare(value, expected, case)
         return None if mismatch is None else _with_hint(exercise, mismatch, value, case, where)
     except Exception as error:  # an answer so odd that reading it failed: say so, never raise
-        return Mismatch(
-            "type", f"the answer of {name} could not be read ({type(error).__name__}: {error})", where=where
-        )
+        message = _("the answer of {name} could not be read ({error})").format(name=name, error=f"{type(error).__name__}: {error}")
+        return Mismatch("type", message, where=where)
 
 
 def _with_hint(exercise: Exercise, mismatch: Mismatch, value, case: Case, where: str) -> Mismatch:

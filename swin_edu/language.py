@@ -1,0 +1,94 @@
+"""The language of swin_edu's messages: English by default, Chinese for the Chinese edition of the course.
+
+What the library shows inside a notebook (the verdicts and hints of the exercise checks, the titles, axis labels
+and legends of the figures drawn for the notebooks, the explorers' controls) is written in English and looked up
+in a gettext catalogue when another language is chosen::
+
+    import swin_edu
+    swin_edu.set_language("zh")   # the first code cell of every notebook in notebooks/zh/
+    swin_edu.set_language("en")   # back to English
+
+The catalogues are ``swin_edu/locale/zh/*.po`` (standard gettext files, read with Babel), one per part of the
+library; ``python tools/i18n.py library`` extracts the messages from the code and updates them, and
+``tests/test_zh.py`` fails when a message has no current translation. In the code a message is marked ``_("...")``
+where it is used, or ``N_("...")`` where it is declared before the language can be known (a module constant) and
+translated with ``_`` where it is shown. Placeholders are ``str.format`` fields, the same in both languages.
+
+Figures in Chinese need a font with those characters: ``set_language("zh")`` adds the subset of Noto Sans CJK SC
+(SIL Open Font License) that ships in ``swin_edu/locale/fonts/`` to matplotlib's fallback fonts, so the figures
+need no font installed on the machine.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+#: The languages of the messages, by code.
+LANGUAGES = {"en": "English", "zh": "中文 (简体)"}
+
+LOCALE = Path(__file__).resolve().parent / "locale"
+#: The bundled subset of Noto Sans CJK SC: every Chinese character of the catalogues (tools/i18n.py font).
+CJK_FONT = LOCALE / "fonts" / "swin-edu-cjk-subset.otf"
+CJK_FAMILY = "swin-edu CJK subset"
+
+_language = "en"
+
+
+def get_language() -> str:
+    """The code of the language the library speaks now (``"en"`` unless :func:`set_language` changed it)."""
+    return _language
+
+
+def set_language(code: str) -> None:
+    """Make the library's messages and figure text ``code``: ``"en"`` (the default) or ``"zh"`` (Simplified Chinese)."""
+    global _language
+    if not isinstance(code, str) or code not in LANGUAGES:
+        allowed = ", ".join(f"{key!r} ({name})" for key, name in LANGUAGES.items())
+        raise ValueError(f"language must be one of {allowed}; got {code!r}")
+    if code != "en":
+        _catalogue(code)  # a broken catalogue fails here, before anything is switched
+        _use_font()
+    _language = code
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation without translating it (a constant declared at import time): the code
+    that shows it translates it with :func:`_`."""
+    return message
+
+
+def _(message: str) -> str:
+    """``message`` in the current language: its translation when there is one, the English otherwise."""
+    if _language == "en" or not isinstance(message, str):
+        return message
+    return _catalogue(_language).get(message) or message
+
+
+@functools.cache
+def _catalogue(code: str) -> dict[str, str]:
+    """Every translated, non-fuzzy message of ``locale/<code>/*.po``, English to translation."""
+    from babel.messages.pofile import read_po
+
+    found: dict[str, str] = {}
+    for path in sorted((LOCALE / code).glob("*.po")):
+        with open(path, "rb") as handle:
+            for message in read_po(handle):
+                if message.id and message.string and not message.fuzzy:
+                    found[message.id] = message.string
+    return found
+
+
+@functools.cache
+def _use_font() -> None:
+    """Put the bundled font first among matplotlib's font families. It draws Latin letters and digits as well as
+    every Chinese character of the catalogues; matplotlib takes a character that it lacks from the next family
+    (DejaVu Sans), and math between ``$`` keeps its own fonts. Text that mixes Chinese and math is drawn with the
+    first family alone, which is why it must come first."""
+    import matplotlib as mpl
+    from matplotlib import font_manager
+
+    if not CJK_FONT.exists():
+        raise FileNotFoundError(f"{CJK_FONT} is missing: python tools/i18n.py font")
+    font_manager.fontManager.addfont(str(CJK_FONT))
+    mpl.rcParams["font.family"] = [CJK_FAMILY] + [f for f in mpl.rcParams["font.family"] if f != CJK_FAMILY]
