@@ -48,7 +48,7 @@ def set_language(code: str) -> None:
         raise ValueError(f"language must be one of {allowed}; got {code!r}")
     if code != "en":
         _catalogue(code)  # a broken catalogue fails here, before anything is switched
-        _use_font()
+    _use_font(code != "en")
     _language = code
 
 
@@ -80,15 +80,24 @@ def _catalogue(code: str) -> dict[str, str]:
 
 
 @functools.cache
-def _use_font() -> None:
-    """Put the bundled font first among matplotlib's font families. It draws Latin letters and digits as well as
-    every Chinese character of the catalogues; matplotlib takes a character that it lacks from the next family
-    (DejaVu Sans), and math between ``$`` keeps its own fonts. Text that mixes Chinese and math is drawn with the
-    first family alone, which is why it must come first."""
-    import matplotlib as mpl
+def _add_font() -> None:
     from matplotlib import font_manager
 
     if not CJK_FONT.exists():
         raise FileNotFoundError(f"{CJK_FONT} is missing: python tools/i18n.py font")
     font_manager.fontManager.addfont(str(CJK_FONT))
-    mpl.rcParams["font.family"] = [CJK_FAMILY] + [f for f in mpl.rcParams["font.family"] if f != CJK_FAMILY]
+
+
+def _use_font(chinese: bool) -> None:
+    """Put the bundled font first among matplotlib's font families (``chinese``), or take it out again. It draws
+    Latin letters and digits as well as every Chinese character of the catalogues; matplotlib takes a character
+    that it lacks from the next family (DejaVu Sans), and math between ``$`` keeps its own fonts. Text that mixes
+    Chinese and math is drawn with the first family alone, which is why it must come first."""
+    import matplotlib as mpl
+
+    families = [f for f in mpl.rcParams["font.family"] if f != CJK_FAMILY]
+    if chinese:
+        _add_font()
+        families = [CJK_FAMILY] + families
+    if families != list(mpl.rcParams["font.family"]):
+        mpl.rcParams["font.family"] = families

@@ -1,4 +1,4 @@
-"""Res2Net (Gao et al., "Res2Net: A New Multi-scale Backbone Architecture", TPAMI 2019), the companion
+"""Res2Net (Gao et al., "Res2Net: A New Multi-scale Backbone Architecture", TPAMI 2021), the companion
 paper of the course: multi-scale features *inside one residual block*, where Swin builds them across stages.
 
 Reading order, as in the paper (Sec. 3, Fig. 2):

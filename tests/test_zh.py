@@ -32,6 +32,13 @@ def test_the_chinese_notebook_is_the_english_code_with_the_catalogues_text(name)
     english = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
     chinese = nbformat.read(ROOT / "notebooks" / "zh" / f"{name}.ipynb", as_version=4)
     catalog = i18n.read(i18n.catalogue_path(ROOT / "notebooks" / f"{name}.ipynb"))
+    # one cell more: the language cell, just before the first code cell, switches the library's messages
+    languages = [i for i, c in enumerate(chinese.cells) if c.id == i18n.LANGUAGE_CELL_ID]
+    assert len(languages) == 1, f"{name}: run `make zh` (no language cell)"
+    language = chinese.cells.pop(languages[0])
+    assert language.cell_type == "code" and language.source == i18n.LANGUAGE_CELL
+    assert languages[0] == next(i for i, c in enumerate(chinese.cells) if c.cell_type == "code")
+    assert language.execution_count is not None, f"{name}: run `make zh` (the language cell was not executed)"
     assert [c.id for c in chinese.cells] == [c.id for c in english.cells]
     for en, zh in zip(english.cells, chinese.cells):
         assert zh.cell_type == en.cell_type
