@@ -22,6 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..complexity import stage_summary
+from ..language import N_, _
 from ..swin import CONFIGS, PatchMerging, SwinBlock, merge_neighbours, meta_model
 from ._feedback import (
     Case,
@@ -38,14 +39,18 @@ from ._feedback import (
     read_tensor,
     same,
     shown,
-    tensor_reader,
 )
 
 __all__ = ["check_merge", "check_linear_from_merge_conv", "check_stage_shapes", "check_block_params"]
 
 #: the official order of the four neighbours, as (row, column) offsets inside a 2x2 group
 OFFICIAL_ORDER = ((0, 0), (1, 0), (0, 1), (1, 1))
-_NAMES = {(0, 0): "x0 (top-left)", (1, 0): "x1 (bottom-left)", (0, 1): "x2 (top-right)", (1, 1): "x3 (bottom-right)"}
+_NAMES = {
+    (0, 0): N_("x0 (top-left)"),
+    (1, 0): N_("x1 (bottom-left)"),
+    (0, 1): N_("x2 (top-right)"),
+    (1, 1): N_("x3 (bottom-right)"),
+}
 _ROW_BY_ROW = ((0, 0), (0, 1), (1, 0), (1, 1))
 
 
@@ -82,7 +87,7 @@ def _merge_cases() -> list[Case]:
     for B, H, W, C in [(2, 4, 8, 3), (1, 6, 6, 5), (2, 7, 5, 4), (1, 4, 3, 2)]:
         merging = _merging(C, g)
         x = torch.randn(B, H, W, C, generator=g)
-        where = f"for x of shape {(B, H, W, C)}"
+        where = _("for x of shape {shape}").format(shape=(B, H, W, C))
         cases.append(
             Case(x, merging.norm, merging.reduction, where=where, x=x, merging=merging, odd=bool(H % 2 or W % 2))
         )
@@ -98,9 +103,17 @@ def _merged(c: Case, order=OFFICIAL_ORDER, norm: bool = True, pad_end: bool = Tr
 
 def _order_mistake(order) -> Mistake:
     named = ", ".join(_NAMES[o] for o in order)
+
+    def hint(c: Case) -> str:
+        first, second, third, fourth = (_(_NAMES[o]) for o in order)
+        return _(
+            "the four neighbours are concatenated as {first}, {second}, {third}, {fourth}; the official order is "
+            "x0, x1, x2, x3"
+        ).format(first=first, second=second, third=third, fourth=fourth)
+
     return Mistake(
         f"order {named}",
-        f"the four neighbours are concatenated as {named}; the official order is x0, x1, x2, x3",
+        hint,
         wrong=lambda c: _merged(c, order),
         atol=1e-4,
     )
@@ -119,72 +132,78 @@ def _merge_shape(c: Case, channels: int) -> tuple[int, int, int, int]:
 
 def _pad_hint(c: Case) -> str:
     H, W = c.x.shape[1], c.x.shape[2]
-    return (
-        f"the map is {H}x{W}, with an odd side: the 2x2 slices then have different sizes. Pad it with zeros "
+    return _(
+        "the map is {H}x{W}, with an odd side: the 2x2 slices then have different sizes. Pad it with zeros "
         "to even sides first, as the library does: F.pad(x, (0, 0, 0, W % 2, 0, H % 2))"
-    )
+    ).format(H=H, W=W)
 
 
 MERGE = Exercise(
     cases=_merge_cases,
     reference=lambda c: _merged(c),
-    read=tensor_reader("the merged map"),
-    compare=lambda got, expected, c: compare_tensors("the merged map", got, expected, atol=1e-4, rtol=1e-4),
-    what="the merged map",
-    success="{name} merges each 2x2 group of neighbours exactly as PatchMerging does, odd sides too",
+    read=lambda answer, c, name: read_tensor(answer, _("the merged map")),
+    compare=lambda got, expected, c: compare_tensors(_("the merged map"), got, expected, atol=1e-4, rtol=1e-4),
+    what=N_("the merged map"),
+    success=N_("{name} merges each 2x2 group of neighbours exactly as PatchMerging does, odd sides too"),
     mistakes=[
         Mistake("odd side not padded", _pad_hint, when=lambda crash, c: c.odd, kinds=("crash",)),
         Mistake(
             "no LayerNorm",
-            "you skipped the LayerNorm: normalize the 4C vector before the projection, reduction(norm(x))",
+            N_("you skipped the LayerNorm: normalize the 4C vector before the projection, reduction(norm(x))"),
             wrong=lambda c: _merged(c, norm=False),
             atol=1e-4,
         ),
         Mistake(
             "row by row",
-            "the neighbours are in the order x0, x2, x1, x3 (row by row); the official order is "
-            "x0 top-left x[:, 0::2, 0::2], x1 bottom-left x[:, 1::2, 0::2], x2 top-right x[:, 0::2, 1::2], "
-            "x3 bottom-right x[:, 1::2, 1::2]. Pretrained weights expect exactly this order",
+            N_(
+                "the neighbours are in the order x0, x2, x1, x3 (row by row); the official order is "
+                "x0 top-left x[:, 0::2, 0::2], x1 bottom-left x[:, 1::2, 0::2], x2 top-right x[:, 0::2, 1::2], "
+                "x3 bottom-right x[:, 1::2, 1::2]. Pretrained weights expect exactly this order"
+            ),
             wrong=lambda c: _merged(c, _ROW_BY_ROW),
             atol=1e-4,
         ),
         *[_order_mistake(o) for o in itertools.permutations(OFFICIAL_ORDER) if o not in (OFFICIAL_ORDER, _ROW_BY_ROW)],
         Mistake(
             "plain reshape",
-            "a plain reshape to (B, H/2, W/2, 4C) puts four tokens of one row together, not a 2x2 square: "
-            "take the neighbours with strided slices such as x[:, 0::2, 0::2]",
+            N_(
+                "a plain reshape to (B, H/2, W/2, 4C) puts four tokens of one row together, not a 2x2 square: "
+                "take the neighbours with strided slices such as x[:, 0::2, 0::2]"
+            ),
             wrong=_plain_reshape,
             when=lambda got, c: c.x.shape[1] % 2 == 0 and c.x.shape[2] % 4 == 0,
             atol=1e-4,
         ),
         Mistake(
             "padded at the start",
-            "pad the odd side with zeros at the bottom and on the right, not at the top or on the left",
+            N_("pad the odd side with zeros at the bottom and on the right, not at the top or on the left"),
             wrong=lambda c: _merged(c, pad_end=False),
             when=lambda got, c: c.odd,
             atol=1e-4,
         ),
         Mistake(
             "somewhere else",
-            "check the four slices, their order x0, x1, x2, x3, the LayerNorm and the projection",
+            N_("check the four slices, their order x0, x1, x2, x3, the LayerNorm and the projection"),
             when=lambda got, c: True,
         ),
         Mistake(
             "odd side dropped",
-            "the odd row or column was dropped; pad it with zeros first, as the library does: "
-            "F.pad(x, (0, 0, 0, W % 2, 0, H % 2))",
+            N_(
+                "the odd row or column was dropped; pad it with zeros first, as the library does: "
+                "F.pad(x, (0, 0, 0, W % 2, 0, H % 2))"
+            ),
             when=lambda got, c: c.odd and tuple(got.shape) == _merge_shape(c, 2),
             kinds=("shape",),
         ),
         Mistake(
             "no projection",
-            "that is the concatenation (4C); apply the LayerNorm, then the projection to 2C",
+            N_("that is the concatenation (4C); apply the LayerNorm, then the projection to 2C"),
             when=lambda got, c: got.shape[-1] == 4 * c.x.shape[-1],
             kinds=("shape",),
         ),
         Mistake(
             "channels first",
-            "that is channels-first; the map stays channels-last, (B, H/2, W/2, 2C)",
+            N_("that is channels-first; the map stays channels-last, (B, H/2, W/2, 2C)"),
             when=lambda got, c: got.dim() == 4 and got.shape[1] == 2 * c.x.shape[-1],
             kinds=("shape",),
         ),
@@ -218,7 +237,7 @@ def _merge_conv_cases() -> list[Case]:
         with torch.no_grad():
             conv.weight.copy_(torch.randn(2 * C, C, 2, 2, generator=g))
         x = torch.randn(2, 4, 6, C, generator=g)  # (B, H, W, C)
-        where = f"for Conv2d({C}, {2 * C}, kernel_size=2, stride=2, bias=False)"
+        where = _("for {conv}").format(conv=f"Conv2d({C}, {2 * C}, kernel_size=2, stride=2, bias=False)")
         cases.append(Case(conv, where=where, conv=conv, C=C, x=x))
     return cases
 
@@ -231,24 +250,26 @@ def _conv_on_map(c: Case) -> torch.Tensor:
 def _compare_merge_linear(linear: nn.Linear, expected: torch.Tensor, c: Case) -> Mismatch | None:
     """No bias, the weight's shape, then the map on the gathered neighbours against the conv."""
     if linear.bias is not None:
-        return Mismatch("type", "the projection of patch merging has no bias: build nn.Linear(4C, 2C, bias=False)")
-    weight = read_tensor(linear.weight, "its weight")
+        return Mismatch("type", _("the projection of patch merging has no bias: build nn.Linear(4C, 2C, bias=False)"))
+    weight = read_tensor(linear.weight, _("its weight"))
     if isinstance(weight, Mismatch):
         return weight
     C = c.C
     if tuple(weight.shape) != (2 * C, 4 * C):
         return Mismatch(
             "shape",
-            f"its weight has shape {tuple(weight.shape)}, expected {(2 * C, 4 * C)}",
-            f"the projection maps 4C = {4 * C} numbers to 2C = {2 * C}",
+            _("its weight has shape {shape}, expected {expected}").format(
+                shape=tuple(weight.shape), expected=(2 * C, 4 * C)
+            ),
+            _("the projection maps 4C = {inputs} numbers to 2C = {outputs}").format(inputs=4 * C, outputs=2 * C),
         )
     with torch.no_grad():
-        got = call(linear, (merge_neighbours(c.x),), name="your Linear")  # (B, H/2, W/2, 2C)
+        got = call(linear, (merge_neighbours(c.x),), name=_("your Linear"))  # (B, H/2, W/2, 2C)
     if isinstance(got, Mismatch):
         return got
     mismatch = compare_tensors("linear(gather(x))", got, expected, atol=1e-4, rtol=1e-4)
     if mismatch is not None:
-        hint = "block k of C columns must be conv.weight[:, :, r, c] for the k-th neighbour (r, c)"
+        hint = _("block k of C columns must be conv.weight[:, :, r, c] for the k-th neighbour (r, c)")
         return Mismatch(mismatch.kind, mismatch.message, hint)
     return None
 
@@ -262,25 +283,29 @@ LINEAR_FROM_MERGE_CONV = Exercise(
     reference=_conv_on_map,
     read=lambda answer, c, name: read_module(answer, nn.Linear, name),
     compare=_compare_merge_linear,
-    missing="{name} should return an nn.Linear, got nothing (a missing `return`?)",
-    success="{name} gives the Linear(4C, 2C) on the gathered neighbours that equals the 2x2 stride-2 conv",
+    missing=N_("{name} should return an nn.Linear, got nothing (a missing `return`?)"),
+    success=N_("{name} gives the Linear(4C, 2C) on the gathered neighbours that equals the 2x2 stride-2 conv"),
     mistakes=[
         Mistake(
             "weight as (in, out)",
-            "nn.Linear stores its weight as (out_features, in_features)",
+            N_("nn.Linear stores its weight as (out_features, in_features)"),
             when=lambda linear, c: tuple(linear.weight.shape) == (4 * c.C, 2 * c.C),
             kinds=("shape",),
         ),
         Mistake(
             "row by row",
-            "permute(0, 2, 3, 1) lays the kernel out row by row, i.e. x0, x2, x1, x3; the official order "
-            "x0, x1, x2, x3 runs down each column of the 2x2 kernel: permute(0, 3, 2, 1) before the reshape",
+            N_(
+                "permute(0, 2, 3, 1) lays the kernel out row by row, i.e. x0, x2, x1, x3; the official order "
+                "x0, x1, x2, x3 runs down each column of the 2x2 kernel: permute(0, 3, 2, 1) before the reshape"
+            ),
             when=lambda linear, c: _weight_is(linear, c.conv.weight.permute(0, 2, 3, 1).reshape(2 * c.C, 4 * c.C)),
         ),
         Mistake(
             "conv's own order",
-            "this is the conv's weight flattened in its own (channel, row, column) order; the 4C inputs are "
-            "four whole tokens one after another, x0, x1, x2, x3, each C channels",
+            N_(
+                "this is the conv's weight flattened in its own (channel, row, column) order; the 4C inputs are "
+                "four whole tokens one after another, x0, x1, x2, x3, each C channels"
+            ),
             when=lambda linear, c: _weight_is(linear, c.conv.weight.reshape(2 * c.C, 4 * c.C)),
         ),
     ],
@@ -328,11 +353,11 @@ def _read_stages(answer, c: Case, name: str):
     try:
         rows = [tuple(row) for row in answer]
     except TypeError:
-        return Mismatch("type", f"{call_text} should return a list of 4 tuples, got {type(answer).__name__}")
+        message = _("{call} should return a list of 4 tuples, got {type}")
+        return Mismatch("type", message.format(call=call_text, type=type(answer).__name__))
     if len(rows) != 4 or any(len(row) != 4 for row in rows):
-        return Mismatch(
-            "type", f"{call_text} should give 4 stages, each (height, width, channels, windows); got {answer!r}"
-        )
+        message = _("{call} should give 4 stages, each (height, width, channels, windows); got {answer}")
+        return Mismatch("type", message.format(call=call_text, answer=repr(answer)))
     return rows
 
 
@@ -350,18 +375,20 @@ def _compare_stages(rows, expected, c: Case) -> Mismatch | None:
     if wrong is None:
         return None
     i, got, want = wrong
-    H, W, channels, _ = want
-    message = f"{_call_text(c)}, stage {i + 1}: got {tuple(rows[i])!r}, expected {want}"
+    H, W, channels, windows = want
+    message = _("{call}, stage {stage}: got {got}, expected {expected}").format(
+        call=_call_text(c), stage=i + 1, got=repr(tuple(rows[i])), expected=want
+    )
     if None in got:
-        return Mismatch("type", message, "give whole numbers (int)")
+        return Mismatch("type", message, _("give whole numbers (int)"))
     if got[:2] != (H, W):
         stride = 4 * 2**i
-        return Mismatch(
-            "values", message, f"stage {i + 1} has stride {stride}: the map is img_size / {stride} = {H} on a side"
-        )
+        hint = _("stage {stage} has stride {stride}: the map is img_size / {stride} = {side} on a side")
+        return Mismatch("values", message, hint.format(stage=i + 1, stride=stride, side=H))
     if got[2] != channels:
-        return Mismatch("values", message, "patch merging doubles the channels at each step: C, 2C, 4C, 8C")
-    return Mismatch("values", message, f"count ceil(H/M) x ceil(W/M) windows of {c.M} x {c.M} tokens")
+        return Mismatch("values", message, _("patch merging doubles the channels at each step: C, 2C, 4C, 8C"))
+    hint = _("count ceil(H/M) x ceil(W/M) windows of {M} x {M} tokens").format(M=c.M)
+    return Mismatch("values", message, hint)
 
 
 def _stage_mistake(name: str, hint, when) -> Mistake:
@@ -383,33 +410,34 @@ STAGE_SHAPES = Exercise(
     reference=_expected_stages,
     read=_read_stages,
     compare=_compare_stages,
-    returns="4 tuples",
-    success="{name} gives the resolution, width and windows of every stage",
+    returns=N_("4 tuples"),
+    success=N_("{name} gives the resolution, width and windows of every stage"),
     mistakes=[
         _stage_mistake(
             "channels quadrupled",
-            lambda i, want, c: "4C is the concatenation; the projection brings it down to 2C, so channels double",
+            lambda i, want, c: _("4C is the concatenation; the projection brings it down to 2C, so channels double"),
             lambda i, got, want, c: got[:2] == want[:2] and got[2] == c.C * 4**i != want[2],
         ),
         _stage_mistake(
             "a map no larger than the window",
-            lambda i, want, c: f"a map no larger than the window (here {want[0]} <= {c.M}) is a single window",
+            lambda i, want, c: _("a map no larger than the window (here {side} <= {M}) is a single window").format(
+                side=want[0], M=c.M
+            ),
             lambda i, got, want, c: got[:3] == want[:3] and want[0] <= c.M,
         ),
         _stage_mistake(
             "no padding",
-            lambda i, want, c: (
-                f"{want[0]} is not a multiple of {c.M}: the map is padded, so there are "
-                f"ceil({want[0]}/{c.M}) = {math.ceil(want[0] / c.M)} windows a side"
-            ),
+            lambda i, want, c: _(
+                "{side} is not a multiple of {M}: the map is padded, so there are "
+                "ceil({side}/{M}) = {windows} windows a side"
+            ).format(side=want[0], M=c.M, windows=math.ceil(want[0] / c.M)),
             lambda i, got, want, c: got[:3] == want[:3] and got[3] == (want[0] // c.M) ** 2,
         ),
         _stage_mistake(
             "one side",
-            lambda i, want, c: (
-                f"that is the windows along one side; the map has {math.ceil(want[0] / c.M)} x "
-                f"{math.ceil(want[1] / c.M)} windows"
-            ),
+            lambda i, want, c: _(
+                "that is the windows along one side; the map has {rows} x {columns} windows"
+            ).format(rows=math.ceil(want[0] / c.M), columns=math.ceil(want[1] / c.M)),
             lambda i, got, want, c: got[:3] == want[:3] and got[3] == math.ceil(want[0] / c.M),
         ),
     ],
@@ -440,7 +468,10 @@ def _block_parameters(c: Case) -> int:
 
 
 def _compare_count(got, expected: int, c: Case) -> Mismatch | None:
-    return None if got == expected else Mismatch("values", f"{_call_text(c)} gives {shown(got)}, expected {expected:,}")
+    if got == expected:
+        return None
+    message = _("{call} gives {got}, expected {expected}")
+    return Mismatch("values", message.format(call=_call_text(c), got=shown(got), expected=f"{expected:,}"))
 
 
 def _vit_block(c: Case) -> int:
@@ -456,32 +487,32 @@ BLOCK_PARAMS = Exercise(
     reference=_block_parameters,
     read=read_call_number,
     compare=_compare_count,
-    returns="a number",
-    success="{name} counts a Swin block: 12C^2 + 13C + (2M - 1)^2 h",
+    returns=N_("a number"),
+    success=N_("{name} counts a Swin block: 12C^2 + 13C + (2M - 1)^2 h"),
     mistakes=[
         _count_mistake(
             "ViT's block",
-            "that is ViT's block; add the relative position bias table, (2M - 1)^2 rows by h heads",
+            N_("that is ViT's block; add the relative position bias table, (2M - 1)^2 rows by h heads"),
             _vit_block,
         ),
         _count_mistake(
             "M^2 rows",
-            "the table has a row per offset between two tokens: (2M - 1)^2 rows, not M^2",
+            N_("the table has a row per offset between two tokens: (2M - 1)^2 rows, not M^2"),
             lambda c: _vit_block(c) + c.M**2 * c.h,
         ),
         _count_mistake(
             "M^4 rows",
-            "the table holds one row per offset, (2M - 1)^2 of them, not one per token pair",
+            N_("the table holds one row per offset, (2M - 1)^2 of them, not one per token pair"),
             lambda c: _vit_block(c) + c.M**4 * c.h,
         ),
         _count_mistake(
             "one column",
-            "the table has one column per head: (2M - 1)^2 * h",
+            N_("the table has one column per head: (2M - 1)^2 * h"),
             lambda c: _vit_block(c) + (2 * c.M - 1) ** 2,
         ),
         _count_mistake(
             "no biases",
-            "count the biases and LayerNorms too: 13C (qkv 3C, proj C, MLP 5C, 4C)",
+            N_("count the biases and LayerNorms too: 13C (qkv 3C, proj C, MLP 5C, 4C)"),
             lambda c: 12 * c.C**2 + (2 * c.M - 1) ** 2 * c.h,
         ),
     ],

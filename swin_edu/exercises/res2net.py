@@ -19,6 +19,7 @@ import torch
 import torch.nn as nn
 
 from ..complexity import bottle2neck_macs
+from ..language import N_, _
 from ..res2net import Bottle2neck, split_scales
 from ._feedback import (
     Case,
@@ -49,10 +50,10 @@ def _kernels(width: int, n: int, g: torch.Generator) -> nn.ModuleList:
     with torch.random.fork_rng(devices=[]):  # building modules draws from the global generator: keep the caller's
         kernels = nn.ModuleList(
             nn.Sequential(nn.Conv2d(width, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU())
-            for _ in range(n)
+            for _i in range(n)
         )
     with torch.no_grad():
-        for conv, bn, _ in kernels:
+        for conv, bn, _relu in kernels:
             conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) / (3 * width**0.5))
             bn.weight.copy_(1.0 + 0.3 * torch.randn(width, generator=g))
             bn.bias.copy_(0.2 + 0.3 * torch.randn(width, generator=g))  # mostly open ReLUs
@@ -67,7 +68,9 @@ def _chain_cases() -> list[Case]:
     for B, width, scale, H, W in [(2, 3, 4, 6, 7), (1, 2, 2, 5, 5), (1, 1, 8, 4, 6), (2, 4, 3, 5, 4)]:
         x = torch.randn(B, width * scale, H, W, generator=g)
         kernels = _kernels(width, scale - 1, g)
-        where = f"for x of shape {(B, width * scale, H, W)} and {scale - 1} kernels (s = {scale})"
+        where = _("for x of shape {shape} and {kernels} kernels (s = {s})").format(
+            shape=(B, width * scale, H, W), kernels=scale - 1, s=scale
+        )
         cases.append(Case(x, kernels, where=where, x=x, kernels=kernels, scale=scale, width=width))
     return cases
 
@@ -77,7 +80,7 @@ def _library_chain(c: Case) -> torch.Tensor:
     """The library's block with the case's kernels copied in: ``Bottle2neck.multi_scale``, concatenated."""
     with torch.random.fork_rng(devices=[]):
         block = Bottle2neck(4 * c.width, c.width, base_width=64, scale=c.scale)  # groups of w = width channels
-    for i, (conv, bn, _) in enumerate(c.kernels):
+    for i, (conv, bn, _relu) in enumerate(c.kernels):
         block.convs[i].load_state_dict(conv.state_dict())
         block.bns[i].load_state_dict(bn.state_dict())
     block.eval()
@@ -111,12 +114,12 @@ def _wrong_chain(c: Case, kind: str) -> torch.Tensor:
 
 def _read_chain(answer, c: Case, name: str):
     if isinstance(answer, (list, tuple)) and answer and all(isinstance(a, torch.Tensor) for a in answer):
-        return Mismatch(
-            "type",
-            f"{name} returned a {type(answer).__name__} of {len(answer)} tensors: concatenate the outputs along the "
-            "channels, torch.cat(outputs, dim=1), as the block does before its last 1x1 convolution",
+        message = _(
+            "{name} returned a {type} of {count} tensors: concatenate the outputs along the "
+            "channels, torch.cat(outputs, dim=1), as the block does before its last 1x1 convolution"
         )
-    return read_tensor(answer, "the concatenated groups")
+        return Mismatch("type", message.format(name=name, type=type(answer).__name__, count=len(answer)))
+    return read_tensor(answer, _("the concatenated groups"))
 
 
 def _chain_mistake(kind: str, hint: str) -> Mistake:
@@ -127,37 +130,49 @@ MULTI_SCALE = Exercise(
     cases=_chain_cases,
     reference=_library_chain,
     read=_read_chain,
-    compare=lambda got, expected, c: compare_tensors("the concatenated groups", got, expected, atol=1e-4, rtol=1e-4),
-    what="the concatenated groups",
-    success="{name} chains the groups exactly as Bottle2neck.multi_scale does: y_i = K_i(x_i + y_(i-1)), x_s as is",
+    compare=lambda got, expected, c: compare_tensors(
+        _("the concatenated groups"), got, expected, atol=1e-4, rtol=1e-4
+    ),
+    what=N_("the concatenated groups"),
+    success=N_(
+        "{name} chains the groups exactly as Bottle2neck.multi_scale does: y_i = K_i(x_i + y_(i-1)), x_s as is"
+    ),
     mistakes=[
         _chain_mistake(
             "no hierarchy",
-            "each kernel sees only its own group: that is the first block of a stage (no hierarchy). Inside a "
-            "stage the previous output is added first, y_i = K_i(x_i + y_(i-1)), so group i sees i stacked 3x3 "
-            "kernels",
+            N_(
+                "each kernel sees only its own group: that is the first block of a stage (no hierarchy). Inside a "
+                "stage the previous output is added first, y_i = K_i(x_i + y_(i-1)), so group i sees i stacked 3x3 "
+                "kernels"
+            ),
         ),
         _chain_mistake(
             "figure order",
-            "that is the order of the paper's Fig. 2 (x_1 passed through, x_2 .. x_s convolved). The official code, "
-            "whose checkpoints the library loads, convolves x_1 .. x_(s-1) and passes the LAST group x_s through",
+            N_(
+                "that is the order of the paper's Fig. 2 (x_1 passed through, x_2 .. x_s convolved). The official "
+                "code, whose checkpoints the library loads, convolves x_1 .. x_(s-1) and passes the LAST group x_s through"
+            ),
         ),
         _chain_mistake(
             "adds the input group",
-            "you added the previous input group x_(i-1); the chain adds the previous OUTPUT y_(i-1), which is what "
-            "makes the receptive fields grow from group to group",
+            N_(
+                "you added the previous input group x_(i-1); the chain adds the previous OUTPUT y_(i-1), which is what "
+                "makes the receptive fields grow from group to group"
+            ),
         ),
         _chain_mistake(
             "adds after the kernel",
-            "the previous output goes INTO the kernel, K_i(x_i + y_(i-1)), not after it: K_i(x_i) + y_(i-1) "
-            "never stacks two 3x3 kernels",
+            N_(
+                "the previous output goes INTO the kernel, K_i(x_i + y_(i-1)), not after it: K_i(x_i) + y_(i-1) "
+                "never stacks two 3x3 kernels"
+            ),
         ),
         Mistake(
             "last group dropped",
-            lambda c: (
-                f"the last group x_{c.scale} is missing: it joins the concatenation unchanged, so the output keeps "
-                f"all {c.scale} groups ({c.scale * c.width} channels)"
-            ),
+            lambda c: _(
+                "the last group x_{s} is missing: it joins the concatenation unchanged, so the output keeps "
+                "all {s} groups ({channels} channels)"
+            ).format(s=c.scale, channels=c.scale * c.width),
             when=lambda got, c: got.dim() == 4 and got.shape[1] == (c.scale - 1) * c.width,
             kinds=("shape",),
         ),
@@ -200,10 +215,11 @@ def _read_fields(answer, c: Case, name: str):
     elif hasattr(answer, "tolist") and getattr(answer, "ndim", 0) == 1:  # a numpy array
         answer = answer.tolist()
     if not isinstance(answer, (list, tuple)):
-        return Mismatch("type", f"{_call_text(c)} should return a list of numbers, got {type(answer).__name__}")
+        message = _("{call} should return a list of numbers, got {type}")
+        return Mismatch("type", message.format(call=_call_text(c), type=type(answer).__name__))
     numbers = []
     for value in answer:
-        number = read_whole_number(value, f"each field of {_call_text(c)}")
+        number = read_whole_number(value, _("each field of {call}").format(call=_call_text(c)))
         if isinstance(number, Mismatch):
             return number
         numbers.append(number)
@@ -212,11 +228,11 @@ def _read_fields(answer, c: Case, name: str):
 
 def _compare_fields(got: list[int], expected: list[int], c: Case) -> Mismatch | None:
     if len(got) != len(expected):
-        return Mismatch(
-            "shape", f"{_call_text(c)} gives {len(got)} fields {got}, expected {len(expected)}"
-        )
+        message = _("{call} gives {count} fields {got}, expected {expected}")
+        return Mismatch("shape", message.format(call=_call_text(c), count=len(got), got=got, expected=len(expected)))
     if got != expected:
-        return Mismatch("values", f"{_call_text(c)} gives {got}, expected {expected}")
+        message = _("{call} gives {got}, expected {expected}")
+        return Mismatch("values", message.format(call=_call_text(c), got=got, expected=expected))
     return None
 
 
@@ -229,45 +245,51 @@ GROUP_FIELDS = Exercise(
     reference=lambda c: group_fields(c.scale),
     read=_read_fields,
     compare=_compare_fields,
-    returns="a list of numbers, one per group",
-    success="{name} gives every group's receptive field: 3, 5, 7, ... and 1 for the group passed through",
+    returns=N_("a list of numbers, one per group"),
+    success=N_("{name} gives every group's receptive field: 3, 5, 7, ... and 1 for the group passed through"),
     mistakes=[
         _fields_mistake(
             "figure order",
-            "that is the order of Fig. 2 (the group passed through first); in the official order the convolved "
-            "groups come first and the group passed through, field 1, comes last",
+            N_(
+                "that is the order of Fig. 2 (the group passed through first); in the official order the convolved "
+                "groups come first and the group passed through, field 1, comes last"
+            ),
             lambda s: [1] + [2 * i + 1 for i in range(1, s)] if s > 1 else None,
         ),
         _fields_mistake(
             "no hierarchy",
-            "every kernel then sees only its own group (a stage's first block). Inside a stage y_(i-1) goes into "
-            "K_i: group i has seen i stacked 3x3 kernels, and each adds 2 to the side: 3, 5, 7, ...",
+            N_(
+                "every kernel then sees only its own group (a stage's first block). Inside a stage y_(i-1) goes into "
+                "K_i: group i has seen i stacked 3x3 kernels, and each adds 2 to the side: 3, 5, 7, ..."
+            ),
             lambda s: [3] * (s - 1) + [1] if s > 1 else [3],
         ),
         _fields_mistake(
             "stage block",
-            "that is the first block of a stage, where every group gets one 3x3 kernel (or a 3x3 average pool); "
-            "the question is about a block inside a stage, with the hierarchy",
+            N_(
+                "that is the first block of a stage, where every group gets one 3x3 kernel (or a 3x3 average pool); "
+                "the question is about a block inside a stage, with the hierarchy"
+            ),
             lambda s: [3] * s,
         ),
         _fields_mistake(
             "sides add",
-            "two stacked 3x3 kernels see 5x5, not 6x6: each further kernel adds 2 to the side (one pixel each way)",
+            N_("two stacked 3x3 kernels see 5x5, not 6x6: each further kernel adds 2 to the side (one pixel each way)"),
             lambda s: [3 * i for i in range(1, s)] + [1] if s > 1 else [3],
         ),
         _fields_mistake(
             "every group convolved",
-            "only s - 1 groups are convolved; the last one is passed through unchanged and keeps field 1",
+            N_("only s - 1 groups are convolved; the last one is passed through unchanged and keeps field 1"),
             lambda s: [2 * i + 1 for i in range(1, s + 1)],
         ),
         _fields_mistake(
             "scale one",
-            "with s = 1 the block is a ResNet bottleneck: one 3x3 convolution over all channels, field 3",
+            N_("with s = 1 the block is a ResNet bottleneck: one 3x3 convolution over all channels, field 3"),
             lambda s: [1] if s == 1 else None,
         ),
         Mistake(
             "group passed through forgotten",
-            "one field per group: the s - 1 convolved groups and, last, the group passed through (field 1)",
+            N_("one field per group: the s - 1 convolved groups and, last, the group passed through (field 1)"),
             when=lambda got, c: len(got) == c.scale - 1,
             kinds=("shape",),
         ),
@@ -289,11 +311,11 @@ def check_group_fields(fn) -> ExerciseResult:
 
 _MACS_CASES = [
     # (H, W, inplanes, planes, base_width, scale, note)
-    (56, 56, 256, 64, 26, 4, "Res2Net-50 26w x 4s, stage 1"),
-    (28, 28, 512, 128, 14, 8, "Res2Net-50 14w x 8s, stage 2"),
-    (56, 56, 64, 64, 26, 4, "a block whose input has 64 channels: projection shortcut"),
-    (7, 9, 2048, 512, 48, 2, "48w x 2s, stage 4, a 7x9 map"),
-    (14, 14, 1024, 256, 64, 1, "ResNet-50 (s = 1), stage 3"),
+    (56, 56, 256, 64, 26, 4, N_("Res2Net-50 26w x 4s, stage 1")),
+    (28, 28, 512, 128, 14, 8, N_("Res2Net-50 14w x 8s, stage 2")),
+    (56, 56, 64, 64, 26, 4, N_("a block whose input has 64 channels: projection shortcut")),
+    (7, 9, 2048, 512, 48, 2, N_("48w x 2s, stage 4, a 7x9 map")),
+    (14, 14, 1024, 256, 64, 1, N_("ResNet-50 (s = 1), stage 3")),
 ]
 
 
@@ -325,58 +347,71 @@ BLOCK_MACS = Exercise(
     reference=lambda c: bottle2neck_macs(c.H, c.W, c.inplanes, c.planes, c.base_width, c.scale),
     read=lambda answer, c, name: read_whole_number(answer, f"{_call_text(c)}"),
     compare=lambda got, expected, c: None if got == expected else Mismatch(
-        "values", f"{_call_text(c)} gives {shown(got)}, expected {shown(expected)} ({c.note})"),
-    returns="a number",
-    success="{name} counts a block's MACs as torch's flop counter does: 1x1 in, s - 1 kernels 3x3, 1x1 out, shortcut",
+        "values", _("{call} gives {got}, expected {expected} ({note})").format(
+            call=_call_text(c), got=shown(got), expected=shown(expected), note=_(c.note))),
+    returns=N_("a number"),
+    success=N_(
+        "{name} counts a block's MACs as torch's flop counter does: 1x1 in, s - 1 kernels 3x3, 1x1 out, shortcut"
+    ),
     mistakes=[
         Mistake(
             "s kernels",
-            "only s - 1 groups are convolved (the last is passed through): n = s - 1 kernels of 9 w^2 MACs per "
-            "position",
+            N_(
+                "only s - 1 groups are convolved (the last is passed through): n = s - 1 kernels of 9 w^2 MACs per "
+                "position"
+            ),
             when=lambda got, c: c.scale > 1 and got == _macs(c, n=c.scale),
         ),
         _macs_mistake(
             "ResNet's 3x3",
-            "that is a ResNet bottleneck's 3x3 convolution over all w*s channels, 9 (w s)^2 per position; Res2Net "
-            "has s - 1 small kernels of w -> w channels, 9 w^2 each",
+            N_(
+                "that is a ResNet bottleneck's 3x3 convolution over all w*s channels, 9 (w s)^2 per position; Res2Net "
+                "has s - 1 small kernels of w -> w channels, 9 w^2 each"
+            ),
             when=lambda c: c.scale > 1,
             resnet=True,
         ),
         _macs_mistake(
             "no projection",
-            "this block's input has not 4 * planes channels, so its shortcut is a 1x1 convolution "
-            "(inplanes -> 4 planes, one MAC per input channel, output channel and position)",
+            N_(
+                "this block's input has not 4 * planes channels, so its shortcut is a 1x1 convolution "
+                "(inplanes -> 4 planes, one MAC per input channel, output channel and position)"
+            ),
             when=lambda c: c.inplanes != 4 * c.planes,
             projection=False,
         ),
         _macs_mistake(
             "projection always",
-            "the shortcut needs no convolution when the input already has 4 * planes channels (and stride 1): "
-            "it is the input itself",
+            N_(
+                "the shortcut needs no convolution when the input already has 4 * planes channels (and stride 1): "
+                "it is the input itself"
+            ),
             when=lambda c: c.inplanes == 4 * c.planes,
             projection=True,
         ),
         Mistake(
             "w = planes",
-            "a group has w = planes * base_width // 64 channels, not planes (26 in stage 1 of 26w x 4s)",
+            N_("a group has w = planes * base_width // 64 channels, not planes (26 in stage 1 of 26w x 4s)"),
             when=lambda got, c: got == _macs(c, width=c.planes) != _macs(c),
         ),
         _macs_mistake(
             "a 1x1 convolution missing",
-            "count both 1x1 convolutions: the first, inplanes -> w * s channels, and the last, w * s -> 4 * planes "
-            "(here they cost the same, since inplanes = 4 * planes)",
+            N_(
+                "count both 1x1 convolutions: the first, inplanes -> w * s channels, and the last, w * s -> 4 * planes "
+                "(here they cost the same, since inplanes = 4 * planes)"
+            ),
             when=lambda c: c.inplanes == 4 * c.planes,
             conv1=False,
         ),
         _macs_mistake(
             "no conv1",
-            "count the first 1x1 convolution too: inplanes -> w * s channels per position",
+            N_("count the first 1x1 convolution too: inplanes -> w * s channels per position"),
             when=lambda c: c.inplanes != 4 * c.planes,
             conv1=False,
         ),
         _macs_mistake(
             "no conv3",
-            "count the last 1x1 convolution too: w * s -> 4 * planes channels per position",
+            N_("count the last 1x1 convolution too: w * s -> 4 * planes channels per position"),
             when=lambda c: c.inplanes != 4 * c.planes,
             conv3=False,
         ),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import torch
 
+from ..language import N_, _
 from ..windows import MASK_VALUE, cyclic_shift, region_labels, shifted_partition, window_partition
 from ._feedback import (
     Case,
@@ -28,7 +29,6 @@ from ._feedback import (
     read_number,
     read_tensor,
     shown,
-    tensor_reader,
 )
 
 __all__ = ["check_cyclic_shift", "check_axis_regions", "check_window_mask", "check_naive_windows"]
@@ -47,7 +47,7 @@ def _shift_cases() -> list[Case]:
     cases = []
     for shape, s in [((3, 8, 8, 3), 2), ((1, 6, 9, 2), 1), ((2, 7, 7, 4), 3), ((1, 4, 4, 2), 0)]:
         x = torch.randn(*shape, generator=g)
-        cases.append(Case(x, s, where=f"for x {shape} and s={s}", x=x, s=s))
+        cases.append(Case(x, s, where=_("for x {shape} and s={s}").format(shape=shape, s=s), x=x, s=s))
     return cases
 
 
@@ -58,36 +58,36 @@ def _roll_mistake(name: str, hint: str, roll) -> Mistake:
 CYCLIC_SHIFT = Exercise(
     cases=_shift_cases,
     reference=lambda c: cyclic_shift(c.x, c.s),  # (B, H, W, C)
-    read=tensor_reader("the rolled map"),
-    compare=lambda got, expected, c: compare_tensors("the rolled map", got, expected),
-    success="{name} rolls the map like swin_edu.windows.cyclic_shift: up and left by s",
+    read=lambda answer, c, name: read_tensor(answer, _("the rolled map")),
+    compare=lambda got, expected, c: compare_tensors(_("the rolled map"), got, expected),
+    success=N_("{name} rolls the map like swin_edu.windows.cyclic_shift: up and left by s"),
     mistakes=[
         _roll_mistake(
             "rolled by +s",
-            "you rolled by +s (down and right): that is the reverse shift; roll by -s",
+            N_("you rolled by +s (down and right): that is the reverse shift; roll by -s"),
             lambda x, s: torch.roll(x, (s, s), (1, 2)),
         ),
         _roll_mistake(
-            "rows only", "you rolled the rows only: roll both axes, dims=(1, 2)", lambda x, s: torch.roll(x, -s, 1)
+            "rows only", N_("you rolled the rows only: roll both axes, dims=(1, 2)"), lambda x, s: torch.roll(x, -s, 1)
         ),
         _roll_mistake(
             "columns only",
-            "you rolled the columns only: roll both axes, dims=(1, 2)",
+            N_("you rolled the columns only: roll both axes, dims=(1, 2)"),
             lambda x, s: torch.roll(x, -s, 2),
         ),
         _roll_mistake(
             "dims (0, 1)",
-            "you rolled dims (0, 1): in a (B, H, W, C) map the axes are 1 and 2",
+            N_("you rolled dims (0, 1): in a (B, H, W, C) map the axes are 1 and 2"),
             lambda x, s: torch.roll(x, (-s, -s), (0, 1)),
         ),
         _roll_mistake(
             "dims (2, 3)",
-            "you rolled dims (2, 3): in a (B, H, W, C) map the axes are 1 and 2",
+            N_("you rolled dims (2, 3): in a (B, H, W, C) map the axes are 1 and 2"),
             lambda x, s: torch.roll(x, (-s, -s), (2, 3)),
         ),
         _roll_mistake(
             "no dims",
-            "torch.roll without dims rolls the flattened tensor: pass dims=(1, 2)",
+            N_("torch.roll without dims rolls the flattened tensor: pass dims=(1, 2)"),
             lambda x, s: torch.roll(x, -s),
         ),
     ],
@@ -123,31 +123,31 @@ AXIS_REGIONS = Exercise(
     reference=lambda c: _axis_regions(c.L, c.M, c.s),  # (L,)
     read=lambda answer, c, name: read_tensor(answer, _call_text(c), allow_lists=True),
     compare=lambda got, expected, c: compare_tensors(_call_text(c), got, expected),
-    success="{name} gives the regions of swin_edu.windows.region_labels along one axis",
+    success=N_("{name} gives the regions of swin_edu.windows.region_labels along one axis"),
     mistakes=[
         _regions_mistake(
             "no region 1",
-            "region 1 is missing: the last window holds [L - M, L - s) too",
+            N_("region 1 is missing: the last window holds [L - M, L - s) too"),
             lambda pos, L, M, s: (pos >= L - s).long() * 2,
         ),
         _regions_mistake(
             "borders late",
-            "the borders are one position late: region 1 starts at L - M and region 2 at L - s (use >=)",
+            N_("the borders are one position late: region 1 starts at L - M and region 2 at L - s (use >=)"),
             lambda pos, L, M, s: (pos > L - M).long() + (pos > L - s).long(),
         ),
         _regions_mistake(
             "borders early",
-            "the borders are one position early: region 1 starts at L - M and region 2 at L - s",
+            N_("the borders are one position early: region 1 starts at L - M and region 2 at L - s"),
             lambda pos, L, M, s: (pos >= L - M - 1).long() + (pos >= L - s - 1).long(),
         ),
         _regions_mistake(
             "before the roll",
-            "these are the regions of the map before the roll: rolling by -s moves the first s to the end",
+            N_("these are the regions of the map before the roll: rolling by -s moves the first s to the end"),
             lambda pos, L, M, s: torch.roll(_axis_regions(L, M, s), s),
         ),
         _regions_mistake(
             "labels without shift",
-            "with s = 0 there is no shift: every label is 0",
+            N_("with s = 0 there is no shift: every label is 0"),
             lambda pos, L, M, s: (pos >= L - M).long() + (pos >= L - s).long(),
         ),
     ],
@@ -190,7 +190,7 @@ def _mask_of(labels: torch.Tensor) -> torch.Tensor:
 def _label_cases() -> list[Case]:
     g = torch.Generator().manual_seed(43)
     return [
-        Case(labels, where=f"for labels {labels.tolist()}", labels=labels, M=labels.shape[0])
+        Case(labels, where=_("for labels {labels}").format(labels=labels.tolist()), labels=labels, M=labels.shape[0])
         for labels in _label_windows(g)
     ]
 
@@ -198,43 +198,47 @@ def _label_cases() -> list[Case]:
 WINDOW_MASK = Exercise(
     cases=_label_cases,
     reference=lambda c: _mask_of(c.labels),  # (N, N)
-    read=tensor_reader("the mask"),
-    compare=lambda got, expected, c: compare_tensors("the mask", got, expected),
-    success="{name} builds the window's mask as swin_edu.windows.shifted_window_mask does",
+    read=lambda answer, c, name: read_tensor(answer, _("the mask")),
+    compare=lambda got, expected, c: compare_tensors(_("the mask"), got, expected),
+    success=N_("{name} builds the window's mask as swin_edu.windows.shifted_window_mask does"),
     mistakes=[
         Mistake(
             "not flattened",
-            lambda c: f"shape {(c.M,) * 4}: flatten the labels to N = M*M = {c.M * c.M} tokens first",
+            lambda c: _("shape {shape}: flatten the labels to N = M*M = {N} tokens first").format(
+                shape=(c.M,) * 4, N=c.M * c.M
+            ),
             when=lambda got, c: tuple(got.shape) == (c.M,) * 4,
             kinds=("shape",),
         ),
         Mistake(
             "boolean mask",
-            "it is a boolean tensor: Swin's mask is added to the logits, so it must be a float tensor, "
-            "0 where two tokens share a label and -100 elsewhere",
+            N_(
+                "it is a boolean tensor: Swin's mask is added to the logits, so it must be a float tensor, "
+                "0 where two tokens share a label and -100 elsewhere"
+            ),
             when=lambda got, c: got.dtype == torch.bool,
         ),
         Mistake(
             "-inf",
-            "use -100 (MASK_VALUE), not -inf: section 4 shows why",
+            N_("use -100 (MASK_VALUE), not -inf: section 4 shows why"),
             wrong=lambda c: _mask_of(c.labels).masked_fill(_mask_of(c.labels) < 0, float("-inf")),
             atol=0,
         ),
         Mistake(
             "values swapped",
-            "0 and -100 are swapped: -100 goes where the labels differ",
+            N_("0 and -100 are swapped: -100 goes where the labels differ"),
             wrong=lambda c: torch.where(_mask_of(c.labels) == 0, MASK_VALUE, 0.0),
             atol=0,
         ),
         Mistake(
             "1 and 0",
-            "an additive mask is 0 where attention is allowed and -100 where not, not 1 and 0",
+            N_("an additive mask is 0 where attention is allowed and -100 where not, not 1 and 0"),
             wrong=lambda c: (_mask_of(c.labels) == 0).float(),
             atol=0,
         ),
         Mistake(
             "column by column",
-            "tokens are numbered row by row (labels.reshape(-1)), not column by column",
+            N_("tokens are numbered row by row (labels.reshape(-1)), not column by column"),
             wrong=lambda c: _mask_of(c.labels.t()),
             atol=0,
         ),
@@ -266,7 +270,8 @@ def _naive_cases() -> list[Case]:
 def _compare_naive(got, expected: int, c: Case) -> Mismatch | None:
     if got == expected:
         return None
-    return Mismatch("values", f"{_call_text(c)} = {shown(got)}, but the naive shifted partition has {expected} windows")
+    message = _("{call} = {got}, but the naive shifted partition has {expected} windows")
+    return Mismatch("values", message.format(call=_call_text(c), got=shown(got), expected=expected))
 
 
 def _count_mistake(name: str, hint, wrong, when=lambda c: True) -> Mistake:
@@ -274,10 +279,10 @@ def _count_mistake(name: str, hint, wrong, when=lambda c: True) -> Mistake:
 
 
 def _too_many(c: Case) -> str:
-    return (
-        f"that is more windows than the partition has: along each axis the shift leaves one extra piece, so a "
-        f"side of L tokens holds L/M + 1 windows ({c.H // c.M + 1} x {c.W // c.M + 1} here)"
-    )
+    return _(
+        "that is more windows than the partition has: along each axis the shift leaves one extra piece, so a "
+        "side of L tokens holds L/M + 1 windows ({rows} x {columns} here)"
+    ).format(rows=c.H // c.M + 1, columns=c.W // c.M + 1)
 
 
 NAIVE_WINDOWS = Exercise(
@@ -285,48 +290,50 @@ NAIVE_WINDOWS = Exercise(
     reference=lambda c: int(shifted_partition(c.H, c.W, c.M, c.s).max()) + 1,
     read=lambda answer, c, name: read_number(answer, _call_text(c)),
     compare=_compare_naive,
-    success="{name} counts the windows of swin_edu.windows.shifted_partition",
+    success=N_("{name} counts the windows of swin_edu.windows.shifted_partition"),
     mistakes=[
         _count_mistake(
             "shifted count without shift",
-            "with s = 0 nothing shifts: the partition is the regular one",
+            N_("with s = 0 nothing shifts: the partition is the regular one"),
             lambda c: (c.H // c.M + 1) * (c.W // c.M + 1),
             when=lambda c: c.s == 0,
         ),
         _count_mistake(
             "regular count",
-            "that is the regular count: the shift cuts a piece off at each end, one window more per row",
+            N_("that is the regular count: the shift cuts a piece off at each end, one window more per row"),
             lambda c: c.regular,
             when=lambda c: c.s > 0,
         ),
         _count_mistake(
             "one window more in total",
-            "the shift adds one window per row of windows and one per column, not one in total",
+            N_("the shift adds one window per row of windows and one per column, not one in total"),
             lambda c: c.regular + 1,
             when=lambda c: c.s > 0,
         ),
         _count_mistake(
             "H for both axes",
-            "you used H for both axes: count rows and columns of windows separately",
+            N_("you used H for both axes: count rows and columns of windows separately"),
             lambda c: (c.H // c.M + 1) ** 2,
             when=lambda c: c.s > 0 and c.H != c.W,
         ),
         _count_mistake(
             "W for both axes",
-            "you used W for both axes: count rows and columns of windows separately",
+            N_("you used W for both axes: count rows and columns of windows separately"),
             lambda c: (c.W // c.M + 1) ** 2,
             when=lambda c: c.s > 0 and c.H != c.W,
         ),
         _count_mistake(
             "both partitions",
-            "you counted the regular windows and the shifted ones together; the naive shifted partition "
-            "replaces the regular one",
+            N_(
+                "you counted the regular windows and the shifted ones together; the naive shifted partition "
+                "replaces the regular one"
+            ),
             lambda c: c.regular + (c.H // c.M + 1) * (c.W // c.M + 1),
             when=lambda c: c.s > 0,
         ),
         _count_mistake(
             "two extra pieces per axis",
-            "the shift cuts one piece off per row and per column of windows, not two: L/M + 1 windows along a side",
+            N_("the shift cuts one piece off per row and per column of windows, not two: L/M + 1 windows along a side"),
             lambda c: (c.H // c.M + 2) * (c.W // c.M + 2),
             when=lambda c: c.s > 0,
         ),

@@ -14,6 +14,7 @@ import math
 import numpy as np
 import torch
 
+from ..language import N_, _
 from ..swin import SwinTransformer
 from ..train import lr_at, param_groups
 from ..windows import shifted_partition
@@ -32,7 +33,8 @@ def _read_flag(answer, c: Case, name: str):
         return bool(answer.reshape(()).item())
     if isinstance(answer, (bool, np.bool_)):
         return bool(answer)
-    return Mismatch("type", f"{_call_text(c)} should return True or False, got {type(answer).__name__} {answer!r}")
+    message = _("{call} should return True or False, got {type} {value}")
+    return Mismatch("type", message.format(call=_call_text(c), type=type(answer).__name__, value=repr(answer)))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -54,7 +56,8 @@ def _lr_reference(c: Case) -> float:
 def _compare_rate(got, expected: float, c: Case) -> Mismatch | None:
     if math.isfinite(got) and math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-12):
         return None
-    return Mismatch("values", f"{_call_text(c)} gives {shown(got)}, expected {expected:.6g}")
+    message = _("{call} gives {got}, expected {expected}")
+    return Mismatch("values", message.format(call=_call_text(c), got=shown(got), expected=f"{expected:.6g}"))
 
 
 def _cosine(c: Case, t: float) -> float:
@@ -70,33 +73,35 @@ LR_SCHEDULE = Exercise(
     reference=_lr_reference,
     read=read_call_number,
     compare=_compare_rate,
-    returns="a number",
-    success="{name} gives the rate of every step: linear warm-up to base_lr, then a cosine down towards 0",
+    returns=N_("a number"),
+    success=N_("{name} gives the rate of every step: linear warm-up to base_lr, then a cosine down towards 0"),
     mistakes=[
         _rate_mistake(
             "warm-up starts at 0",
-            "step 0 would not learn at all: the warm-up rate of step s is base_lr * (s + 1) / warmup_steps, "
-            "so the last warm-up step reaches base_lr",
+            N_(
+                "step 0 would not learn at all: the warm-up rate of step s is base_lr * (s + 1) / warmup_steps, "
+                "so the last warm-up step reaches base_lr"
+            ),
             lambda c: c.base * c.step / c.warmup if c.step < c.warmup else _lr_reference(c),
         ),
         _rate_mistake(
             "cosine over all steps",
-            "the cosine starts after the warm-up: t = (step - warmup_steps) / (total_steps - warmup_steps)",
+            N_("the cosine starts after the warm-up: t = (step - warmup_steps) / (total_steps - warmup_steps)"),
             lambda c: _cosine(c, c.step / c.total) if c.step >= c.warmup else _lr_reference(c),
         ),
         _rate_mistake(
             "no warm-up",
-            "the first warmup_steps steps rise linearly, base_lr * (step + 1) / warmup_steps, before the cosine",
+            N_("the first warmup_steps steps rise linearly, base_lr * (step + 1) / warmup_steps, before the cosine"),
             lambda c: _cosine(c, c.step / c.total),
         ),
         _rate_mistake(
             "linear decay",
-            "after the warm-up the rate follows a cosine, base_lr * (1 + cos(pi * t)) / 2, not a straight line",
+            N_("after the warm-up the rate follows a cosine, base_lr * (1 + cos(pi * t)) / 2, not a straight line"),
             lambda c: c.base * (1 - (c.step - c.warmup) / (c.total - c.warmup)) if c.step >= c.warmup else _lr_reference(c),
         ),
         _rate_mistake(
             "cosine to -base_lr",
-            "the cosine goes from base_lr down to 0: base_lr * (1 + cos(pi * t)) / 2, with the 1 + and the / 2",
+            N_("the cosine goes from base_lr down to 0: base_lr * (1 + cos(pi * t)) / 2, with the 1 + and the / 2"),
             lambda c: c.base * math.cos(math.pi * (c.step - c.warmup) / (c.total - c.warmup)) if c.step >= c.warmup else _lr_reference(c),
         ),
     ],
@@ -142,7 +147,10 @@ def _attends(c: Case) -> bool:
 
 
 def _compare_flag(got: bool, expected: bool, c: Case) -> Mismatch | None:
-    return None if got == expected else Mismatch("values", f"{_call_text(c)} gives {got}, expected {expected}")
+    if got == expected:
+        return None
+    message = _("{call} gives {got}, expected {expected}")
+    return Mismatch("values", message.format(call=_call_text(c), got=got, expected=expected))
 
 
 def _lesson(lesson: str, hint) -> Mistake:
@@ -154,26 +162,28 @@ ATTENDS = Exercise(
     reference=_attends,
     read=_read_flag,
     compare=_compare_flag,
-    returns="True or False",
-    success="{name} knows which tokens attend to each other, in W-MSA and in SW-MSA with its mask",
+    returns=N_("True or False"),
+    success=N_("{name} knows which tokens attend to each other, in W-MSA and in SW-MSA with its mask"),
     mistakes=[
-        _lesson("regular border", lambda c: (
-            f"with shift 0 (W-MSA) the windows are the regular {c.M}x{c.M} tiles; column {c.a[1]} and column "
-            f"{c.b[1]} lie on the two sides of the border at {c.M}")),
-        _lesson("regular window", lambda c: f"with shift 0 both tokens lie in the first {c.M}x{c.M} window"),
-        _lesson("shift joins", lambda c: (
-            f"with shift {c.s} the windows start at row and column {c.s}, {c.s + c.M}, ...: the two tokens share "
-            f"the window that straddles the regular border (token t lies in shifted window (t - s) // M)")),
-        _lesson("shift splits", lambda c: (
-            f"with shift {c.s} a window border lies before row {c.s} (and column {c.s}): the tokens were together "
-            "in the regular windows, but not in the shifted ones")),
-        _lesson("wrap-around", lambda c: (
-            f"the cyclic shift rolls both tokens into the same window of the rolled map, but they come from "
-            f"opposite edges of the image: the mask keeps them apart. Compare the pieces of the naive partition "
-            f"(Fig. 2 right): along each axis, positions before {c.s} form a piece of their own")),
-        _lesson("wrapped piece", lambda c: (
-            f"both tokens lie in the corner piece (rows and columns before {c.s}), which the roll moves as one "
-            "block: they are in the same region of the rolled window, so the mask lets them attend")),
+        _lesson("regular border", lambda c: _(
+            "with shift 0 (W-MSA) the windows are the regular {M}x{M} tiles; column {a} and column "
+            "{b} lie on the two sides of the border at {M}").format(M=c.M, a=c.a[1], b=c.b[1])),
+        _lesson("regular window", lambda c: _(
+            "with shift 0 both tokens lie in the first {M}x{M} window").format(M=c.M)),
+        _lesson("shift joins", lambda c: _(
+            "with shift {s} the windows start at row and column {s}, {next}, ...: the two tokens share "
+            "the window that straddles the regular border (token t lies in shifted window (t - s) // M)").format(
+                s=c.s, next=c.s + c.M)),
+        _lesson("shift splits", lambda c: _(
+            "with shift {s} a window border lies before row {s} (and column {s}): the tokens were together "
+            "in the regular windows, but not in the shifted ones").format(s=c.s)),
+        _lesson("wrap-around", lambda c: _(
+            "the cyclic shift rolls both tokens into the same window of the rolled map, but they come from "
+            "opposite edges of the image: the mask keeps them apart. Compare the pieces of the naive partition "
+            "(Fig. 2 right): along each axis, positions before {s} form a piece of their own").format(s=c.s)),
+        _lesson("wrapped piece", lambda c: _(
+            "both tokens lie in the corner piece (rows and columns before {s}), which the roll moves as one "
+            "block: they are in the same region of the rolled window, so the mask lets them attend").format(s=c.s)),
     ],
 )
 
@@ -214,7 +224,8 @@ def _decay_cases() -> list[Case]:
     for name, lesson in order:
         p = params[name]
         shape = tuple(p.shape)
-        cases.append(Case(name, torch.zeros(shape), where=f"for {name} {shape}", param=name, shape=shape,
+        where = _("for {param} {shape}").format(param=name, shape=shape)
+        cases.append(Case(name, torch.zeros(shape), where=where, param=name, shape=shape,
                           lesson=lesson, decays=id(p) in decayed))
     return cases
 
@@ -224,20 +235,21 @@ DECAYS = Exercise(
     reference=lambda c: c.decays,
     read=_read_flag,
     compare=lambda got, expected, c: None if got == expected else Mismatch(
-        "values", f"{c.name}({c.param!r}, <tensor {c.shape}>) gives {got}, expected {expected}"),
-    returns="True or False",
-    success="{name} follows the official recipe: weight decay for weight matrices and kernels, nothing else",
+        "values", _("{call} gives {got}, expected {expected}").format(
+            call=f"{c.name}({c.param!r}, <tensor {c.shape}>)", got=got, expected=expected)),
+    returns=N_("True or False"),
+    success=N_("{name} follows the official recipe: weight decay for weight matrices and kernels, nothing else"),
     mistakes=[
-        _lesson("matrix", "weight decay is for the weight matrices: a 2-d weight such as qkv.weight is decayed"),
-        _lesson("bias", "biases are not decayed: a name ending in '.bias' is exempt (and a bias is 1-d anyway)"),
-        _lesson("norm", "LayerNorm weights are 1-d: shrinking a norm's scale towards 0 would fight the "
-                "normalization, so every tensor with p.dim() <= 1 is exempt"),
-        _lesson("position table", lambda c: (
-            f"{c.param.rsplit('.', 1)[-1]} is a position table ({c.shape}), exempt by name in the official code "
+        _lesson("matrix", N_("weight decay is for the weight matrices: a 2-d weight such as qkv.weight is decayed")),
+        _lesson("bias", N_("biases are not decayed: a name ending in '.bias' is exempt (and a bias is 1-d anyway)")),
+        _lesson("norm", N_("LayerNorm weights are 1-d: shrinking a norm's scale towards 0 would fight the "
+                           "normalization, so every tensor with p.dim() <= 1 is exempt")),
+        _lesson("position table", lambda c: _(
+            "{table} is a position table ({shape}), exempt by name in the official code "
             "(relative_position_bias_table, absolute_pos_embed): decaying it would pull every position's bias "
-            "towards 0")),
-        _lesson("kernel", "the patch embedding's kernel (4-d, a convolution) is a weight too: decay every "
-                "tensor of 2 or more dimensions that is not a position table"),
+            "towards 0").format(table=c.param.rsplit(".", 1)[-1], shape=c.shape)),
+        _lesson("kernel", N_("the patch embedding's kernel (4-d, a convolution) is a weight too: decay every "
+                             "tensor of 2 or more dimensions that is not a position table")),
     ],
 )
 
