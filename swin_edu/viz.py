@@ -31,6 +31,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from . import complexity, res2net, swin
 from ._checks import check_positive_int
+from .language import N_, _
 from .windows import (
     cyclic_shift,
     receptive_field,
@@ -105,26 +106,32 @@ def geometry(height: int, width: int, window_size: int, shift_size: int) -> dict
     notes, square = [], height == width
     if m != window_size and square:
         notes.append(
-            f"the {height}x{width} map is smaller than a {window_size}x{window_size} window, so Swin uses "
-            f"one {m}x{m} window and no shift"
+            _("the {height}x{width} map is smaller than a {window_size}x{window_size} window, so Swin uses "
+              "one {m}x{m} window and no shift").format(height=height, width=width, window_size=window_size, m=m)
         )
     elif m != window_size:
         notes.append(
-            f"the {height}x{width} map's shorter side {m} is smaller than the window M={window_size}, so Swin uses "
-            f"{m}x{m} windows and no shift"
+            _("the {height}x{width} map's shorter side {m} is smaller than the window M={window_size}, so Swin uses "
+              "{m}x{m} windows and no shift").format(height=height, width=width, window_size=window_size, m=m)
         )
     elif s != shift_size and square:
         notes.append(
-            f"the {height}x{width} map is exactly one {m}x{m} window: there is nothing to shift, so Swin uses no shift"
+            _("the {height}x{width} map is exactly one {m}x{m} window: there is nothing to shift, so Swin uses no "
+              "shift").format(height=height, width=width, m=m)
         )
     elif s != shift_size:
         notes.append(
-            f"the {height}x{width} map's shorter side equals the window M={m}, so Swin uses no shift "
-            f"(the official rule for a map no larger than the window)"
+            _("the {height}x{width} map's shorter side equals the window M={m}, so Swin uses no shift "
+              "(the official rule for a map no larger than the window)").format(height=height, width=width, m=m)
         )
     if grid.padded:
-        notes.append(f"{height}x{width} is not a multiple of {m}: the block pads it to {Hp}x{Wp} (grey)")
-    return dict(window=m, shift=s, Hp=Hp, Wp=Wp, n_windows=grid.n_windows, note="; ".join(notes))
+        notes.append(  # " (grey)" apart, so that a caption without the picture can drop it
+            _("{height}x{width} is not a multiple of {m}: the block pads it to {Hp}x{Wp}").format(
+                height=height, width=width, m=m, Hp=Hp, Wp=Wp
+            )
+            + _(" (grey)")
+        )
+    return dict(window=m, shift=s, Hp=Hp, Wp=Wp, n_windows=grid.n_windows, note=_("; ").join(notes))
 
 
 def png_bytes(figure: Figure) -> bytes:
@@ -144,6 +151,11 @@ class Picture(NamedTuple):
 def plural(n: int, noun: str, nouns: str | None = None) -> str:
     """``n`` and the noun in the right number: ``plural(1, "window") == "1 window"``, else ``"n windows"``."""
     return f"{n} {noun if n == 1 else (nouns or noun + 's')}"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    """:func:`plural` in the current language: ``one`` and ``many`` are ``N_``-marked messages with ``{n}``."""
+    return _(one if n == 1 else many).format(n=n)
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -266,14 +278,18 @@ def shift_picture(height: int = 8, width: int = 8, window_size: int = 4, shift_s
     labels = region_labels(Hp, Wp, m, s)
     n_naive = int(naive.max()) + 1
 
-    n_windows = plural(g["n_windows"], "window")
+    n_windows = _count(g["n_windows"], N_("{n} window"), N_("{n} windows"))
+    naive_windows = _count(n_naive, N_("{n} window"), N_("{n} windows"))
     if s:
-        naive_title = f"layer l+1: shifted by s={s}, naive\n{plural(n_naive, 'window')}, some smaller"
+        naive_title = _("layer l+1: shifted by s={s}, naive\n{windows}, some smaller").format(
+            s=s, windows=naive_windows
+        )
     else:
-        naive_title = f"layer l+1: no shift (s=0)\nthe same {plural(n_naive, 'window')}"
+        naive_title = _("layer l+1: no shift (s=0)\nthe same {windows}").format(windows=naive_windows)
 
     fig, (a, b, c) = _figure(11, 4.1, 3)
-    _tokens(a, regular % 20, WINDOW_COLORS, 0, 19, f"layer l: regular windows (W-MSA)\n{n_windows} of {m}x{m}")
+    regular_title = _("layer l: regular windows (W-MSA)\n{windows} of {m}x{m}").format(windows=n_windows, m=m)
+    _tokens(a, regular % 20, WINDOW_COLORS, 0, 19, regular_title)
     _borders(a, regular)
     _tokens(b, naive % 20, WINDOW_COLORS, 0, 19, naive_title)
     _borders(b, naive)
@@ -283,7 +299,9 @@ def shift_picture(height: int = 8, width: int = 8, window_size: int = 4, shift_s
         WINDOW_COLORS,
         0,
         19,
-        f"cyclic shift (roll by -{s}): {n_windows}\npieces keep colour and letter; dashed: regions",
+        _("cyclic shift (roll by -{s}): {windows}\npieces keep colour and letter; dashed: regions").format(
+            s=s, windows=n_windows
+        ),
     )
     _borders(c, regular)
     _borders(c, labels, color="0.35", linewidth=0.8, linestyle="dashed")
@@ -293,7 +311,9 @@ def shift_picture(height: int = 8, width: int = 8, window_size: int = 4, shift_s
     for ax, pad in ((a, padded), (b, padded), (c, rolled_padded)):
         _shade_padding(ax, pad)
     fig.suptitle(
-        f"{height}x{width} tokens, window M={m}, shift s={s}" + (f"  ({g['note']})" if g["note"] else ""), fontsize=9
+        _("{height}x{width} tokens, window M={m}, shift s={s}").format(height=height, width=width, m=m, s=s)
+        + (_("  ({note})").format(note=g["note"]) if g["note"] else ""),
+        fontsize=9,
     )
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.8, wspace=0.08)
     data = dict(
@@ -348,21 +368,33 @@ def mask_picture(
     N = m * m
 
     fig, (a, b, c) = _figure(11, 4.1, 3)
-    _tokens(a, labels, REGION_COLORS, 0, 8, f"shifted map: window {window} (row {row}, col {col})")
+    _tokens(a, labels, REGION_COLORS, 0, 8, _("shifted map: window {window} (row {row}, col {col})").format(
+        window=window, row=row, col=col))
     _borders(a, _window_ids(Hp, Wp, m), linewidth=1.2)
     a.add_patch(Rectangle((col * m - 0.5, row * m - 0.5), m, m, fill=False, edgecolor="red", linewidth=3))
-    _tokens(b, inside, REGION_COLORS, 0, 8, f"its {m}x{m} tokens by region label\n(token t = row * {m} + col)")
+    inside_title = _("its {m}x{m} tokens by region label\n(token t = row * {m} + col)").format(m=m)
+    _tokens(b, inside, REGION_COLORS, 0, 8, inside_title)
     _label_pieces(b, inside, fontsize=11)
     c.imshow(mask.numpy(), cmap=ListedColormap(["0.15", "white"]), vmin=-100, vmax=0, interpolation="nearest")
     for k in range(m, N, m):  # group queries and keys by the window row they sit in
         c.axhline(k - 0.5, color="tab:blue", linewidth=0.5)
         c.axvline(k - 0.5, color="tab:blue", linewidth=0.5)
     allowed = int((mask == 0).sum())
-    c.set_title(f"mask, {N}x{N}: white 0, black -100\n{allowed} of {plural(N * N, 'pair')} may attend", fontsize=9)
-    c.set_xlabel("key token", fontsize=8)
-    c.set_ylabel("query token", fontsize=8)
+    pairs = _count(N * N, N_("{n} pair"), N_("{n} pairs"))
+    c.set_title(
+        _("mask, {N}x{N}: white 0, black -100\n{allowed} of {pairs} may attend").format(
+            N=N, allowed=allowed, pairs=pairs
+        ),
+        fontsize=9,
+    )
+    c.set_xlabel(_("key token"), fontsize=8)
+    c.set_ylabel(_("query token"), fontsize=8)
     c.tick_params(labelsize=7)
-    fig.suptitle(f"{height}x{width} tokens, M={m}, s={s}" + (f"  ({g['note']})" if g["note"] else ""), fontsize=9)
+    fig.suptitle(
+        _("{height}x{width} tokens, M={m}, s={s}").format(height=height, width=width, m=m, s=s)
+        + (_("  ({note})").format(note=g["note"]) if g["note"] else ""),
+        fontsize=9,
+    )
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.12, top=0.8, wspace=0.15)
     data = dict(
         height=height,
@@ -411,7 +443,7 @@ def complexity_picture(h: int = 56, w: int = 56, C: int = 96, M: int = 7) -> Pic
         ax.text(
             math.sqrt(M * M * n[0]),
             0.97,
-            "hw < M²: one window,\nW-MSA = MSA",
+            _("hw < M²: one window,\nW-MSA = MSA"),
             transform=ax.get_xaxis_transform(),
             ha="center",
             va="top",
@@ -420,7 +452,7 @@ def complexity_picture(h: int = 56, w: int = 56, C: int = 96, M: int = 7) -> Pic
         )
     ax.loglog(n, msa, color="tab:red", label="MSA: 4hwC² + 2(hw)²C")
     ax.loglog(n[fits], wmsa, color="tab:blue", label=f"W-MSA: 4hwC² + 2M²hwC, M={M}")
-    ax.loglog(n, 4 * n * C**2, color="0.5", linestyle="dotted", label="4hwC² (projections)")
+    ax.loglog(n, 4 * n * C**2, color="0.5", linestyle="dotted", label=_("4hwC² (projections)"))
     ax.plot([h * w], [here_msa], "o", color="tab:red")
     ax.plot([h * w], [here_wmsa], "o", color="tab:blue")
     ax.axvline(h * w, color="0.7", linewidth=0.8)
@@ -428,13 +460,19 @@ def complexity_picture(h: int = 56, w: int = 56, C: int = 96, M: int = 7) -> Pic
         axis.set_major_locator(LogLocator(base=10, numticks=8))
         axis.set_major_formatter(FuncFormatter(_power_of_ten))
         axis.set_minor_locator(NullLocator())
-    ax.set_xlabel("tokens hw", fontsize=9)
-    ax.set_ylabel("multiply-accumulates", fontsize=9)
+    ax.set_xlabel(_("tokens hw"), fontsize=9)
+    ax.set_ylabel(_("multiply-accumulates"), fontsize=9)
     ax.tick_params(labelsize=8)
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title(
-        f"{h}x{w} tokens, C={C}: MSA {here_msa / 1e9:.3g} G, W-MSA {here_wmsa / 1e9:.3g} G, "
-        f"ratio {here_msa / here_wmsa:.3g}",
+        _("{h}x{w} tokens, C={C}: MSA {msa} G, W-MSA {wmsa} G, ratio {ratio}").format(
+            h=h,
+            w=w,
+            C=C,
+            msa=f"{here_msa / 1e9:.3g}",
+            wmsa=f"{here_wmsa / 1e9:.3g}",
+            ratio=f"{here_msa / here_wmsa:.3g}",
+        ),
         fontsize=9,
     )
     fig.subplots_adjust(left=0.1, right=0.97, bottom=0.13, top=0.9)
@@ -482,7 +520,7 @@ def relative_position_picture(window_size: int = 4, query: tuple[int, int] = (1,
         "viridis",
         0,
         side * side - 1,
-        f"window {M}x{M}: table row of each key\nfor the query at (row {qy}, col {qx})",
+        _("window {M}x{M}: table row of each key\nfor the query at (row {row}, col {col})").format(M=M, row=qy, col=qx),
     )
     if M <= 5:  # larger windows: the colour says it
         _label_tokens(a, row, fontsize=7)
@@ -496,9 +534,11 @@ def relative_position_picture(window_size: int = 4, query: tuple[int, int] = (1,
         for (i, j), number in np.ndenumerate(grid.numpy()):
             color = "black" if number > 0.6 * side * side else "white"  # readable on viridis' light end
             b.text(j - (M - 1), i - (M - 1), str(number), ha="center", va="center", fontsize=6, color=color)
-    shown = "learned bias" if has_bias else ("row numbers" if numbered else "colour = row number")
+    shown = _("learned bias") if has_bias else (_("row numbers") if numbered else _("colour = row number"))
     b.set_title(
-        f"the {side}x{side} table ({shown})\nred: the {plural(M * M, 'row')} this query reads",
+        _("the {side}x{side} table ({shown})\nred: the {rows} this query reads").format(
+            side=side, shown=shown, rows=_count(M * M, N_("{n} row"), N_("{n} rows"))
+        ),
         fontsize=9,
     )
     b.set_xlabel("x_query - x_key", fontsize=8)
@@ -507,7 +547,7 @@ def relative_position_picture(window_size: int = 4, query: tuple[int, int] = (1,
     if has_bias:
         c = axes[2]
         values = bias_table[row.reshape(-1)].reshape(M, M)
-        _tokens(c, values, "coolwarm", None, None, "bias added to the query's logits\n(one per key)")
+        _tokens(c, values, "coolwarm", None, None, _("bias added to the query's logits\n(one per key)"))
         c.add_patch(Circle((qx, qy), 0.45, fill=False, edgecolor="black", linewidth=2))
         data["bias"] = values
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.12, top=0.85, wspace=0.25)
@@ -573,22 +613,31 @@ def receptive_field_picture(
     a.plot([source[1]], [source[0]], marker="*", color="tab:green", markersize=12)
     reached = int((first >= 0).sum())
     a.set_title(
-        f"after {plural(blocks, 'block')} ({'W-MSA / SW-MSA' if shift else 'W-MSA only'}): "
-        f"{reached} of {plural(height * width, 'token')}\ncolour = block that reached it",
+        _("after {blocks} ({kind}): {reached} of {tokens}\ncolour = block that reached it").format(
+            blocks=_count(blocks, N_("{n} block"), N_("{n} blocks")),
+            kind="W-MSA / SW-MSA" if shift else _("W-MSA only"),
+            reached=reached,
+            tokens=_count(height * width, N_("{n} token"), N_("{n} tokens")),
+        ),
         fontsize=9,
     )
     bar = fig.colorbar(a.images[0], ax=a, ticks=range(max(blocks, 1) + 1), fraction=0.046)
     bar.ax.tick_params(labelsize=7)
     steps = range(depth + 1)
-    b.plot(steps, counts[True], "o-", color="tab:purple", label="with shift (Swin)")
-    b.plot(steps, counts[False], "s--", color="0.4", label="without shift")
+    b.plot(steps, counts[True], "o-", color="tab:purple", label=_("with shift (Swin)"))
+    b.plot(steps, counts[False], "s--", color="0.4", label=_("without shift"))
     b.axvline(blocks, color="0.7", linewidth=0.8)
     b.axhline(height * width, color="0.8", linewidth=0.8)
-    b.set_xlabel("blocks", fontsize=9)
-    b.set_ylabel("tokens reached", fontsize=9)
+    b.set_xlabel(_("blocks"), fontsize=9)
+    b.set_ylabel(_("tokens reached"), fontsize=9)
     b.tick_params(labelsize=8)
     b.legend(fontsize=8)
-    fig.suptitle(f"{height}x{width} tokens, M={g['window']}, source at {tuple(source)}", fontsize=9)
+    fig.suptitle(
+        _("{height}x{width} tokens, M={M}, source at {source}").format(
+            height=height, width=width, M=g["window"], source=tuple(source)
+        ),
+        fontsize=9,
+    )
     fig.subplots_adjust(left=0.01, right=0.97, bottom=0.12, top=0.84, wspace=0.2)
     data = dict(
         height=height,
@@ -633,9 +682,14 @@ def hierarchy_picture(variant: str = "swin_t", img_size: int | tuple[int, int] =
     a.bar(names, [parts[k] / 1e9 for k in names], color=["0.6", *["tab:blue"] * (len(names) - 2), "0.6"])
     for x, k in enumerate(names):
         a.text(x, parts[k] / 1e9, f"{parts[k] / 1e9:.2f}", ha="center", va="bottom", fontsize=8)
-    a.set_ylabel("GMACs (paper: FLOPs)", fontsize=9)
+    a.set_ylabel(_("GMACs (paper: FLOPs)"), fontsize=9)
     a.tick_params(labelsize=8)
-    a.set_title(f"{variant.replace('_', '-').title()} at {img_size}: {sum(parts.values()) / 1e9:.2f} GMACs", fontsize=9)
+    a.set_title(
+        _("{model} at {size}: {macs} GMACs").format(
+            model=variant.replace("_", "-").title(), size=img_size, macs=f"{sum(parts.values()) / 1e9:.2f}"
+        ),
+        fontsize=9,
+    )
     top = max(stages[0]["height"], stages[0]["width"])
     for column, (name, rows) in enumerate((("Swin", stages), ("ResNet-50", resnet))):
         for r in rows:
@@ -662,7 +716,7 @@ def hierarchy_picture(variant: str = "swin_t", img_size: int | tuple[int, int] =
     b.set_ylim(-4.3, 1.0)
     b.set_aspect("equal")
     b.axis("off")
-    b.set_title("feature maps per stage: stride, H x W x C", fontsize=9)
+    b.set_title(_("feature maps per stage: stride, H x W x C"), fontsize=9)
     fig.subplots_adjust(left=0.07, right=0.99, bottom=0.1, top=0.9, wspace=0.1)
     data = dict(variant=variant, img_size=img_size, window_size=window_size, stages=stages, resnet=resnet, macs=parts)
     return Picture(fig, data)
@@ -684,12 +738,14 @@ def pyramid_figure(img_size: int = 224) -> Figure:
         )
     n = side // 16
     resnet = [dict(r, label=f"conv{r['stage'] + 1}_x") for r in complexity.resnet50_stages(side)]
-    vit = [dict(label=f"after block {b}", stride=16, height=n, width=n, channels=768) for b in (3, 6, 9, 12)]
+    vit = [
+        dict(label=_("after block {b}").format(b=b), stride=16, height=n, width=n, channels=768) for b in (3, 6, 9, 12)
+    ]
     pitch = resnet[0]["width"] * 1.2  # column spacing, in tokens
     cells = resnet[0]["width"] <= 64  # one cell per token where the lines can be told apart
     rows = (
-        ("ViT-B/16", "one map, stride 16,\nin every block", vit, "tab:purple"),
-        ("ResNet-50", "a pyramid: strides\n4, 8, 16, 32\n(FPN, U-Net use all)", resnet, "tab:orange"),
+        ("ViT-B/16", _("one map, stride 16,\nin every block"), vit, "tab:purple"),
+        ("ResNet-50", _("a pyramid: strides\n4, 8, 16, 32\n(FPN, U-Net use all)"), resnet, "tab:orange"),
     )
     top = 0.0
     fig, (ax,) = _figure(11, 4.4)
@@ -723,7 +779,9 @@ def pyramid_figure(img_size: int = 224) -> Figure:
     ax.set_ylim(top + 0.2 * pitch, 0.02 * pitch)
     ax.set_aspect("equal")
     ax.axis("off")
-    title = f"feature maps of a {side}x{side} image, drawn to one scale" + (", one cell per token" if cells else "")
+    title = _("feature maps of a {side}x{side} image, drawn to one scale").format(side=side) + (
+        _(", one cell per token") if cells else ""
+    )
     ax.set_title(title, fontsize=10)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.92)
     return fig
@@ -741,13 +799,13 @@ def roadmap_figure() -> Figure:
     :func:`~swin_edu.complexity.stage_summary` and the blocks of a Swin-T built on the ``meta`` device.
     """
     steps = (  # notebook, step, what it builds, colour
-        ("01", "attention", "scaled dot-product,\nmulti-head self-attention", "tab:purple"),
-        ("02", "ViT", "patches become tokens;\npre-norm block: LN, MLP, residual", "tab:green"),
-        ("03", "window attention", "W-MSA: attention inside\nM×M windows, linear in hw", "tab:blue"),
-        ("04", "shifted windows", "SW-MSA: cyclic shift + mask\nconnect neighbouring windows", "tab:orange"),
-        ("05", "hierarchy", "patch merging: strides\n4, 8, 16, 32 as in a CNN", "tab:red"),
+        ("01", _("attention"), _("scaled dot-product,\nmulti-head self-attention"), "tab:purple"),
+        ("02", "ViT", _("patches become tokens;\npre-norm block: LN, MLP, residual"), "tab:green"),
+        ("03", _("window attention"), _("W-MSA: attention inside\nM×M windows, linear in hw"), "tab:blue"),
+        ("04", _("shifted windows"), _("SW-MSA: cyclic shift + mask\nconnect neighbouring windows"), "tab:orange"),
+        ("05", _("hierarchy"), _("patch merging: strides\n4, 8, 16, 32 as in a CNN"), "tab:red"),
     )
-    colors = {number: color for number, _, _, color in steps}
+    colors = {step[0]: step[3] for step in steps}
     model = swin.meta_model("swin_t")
     stages = complexity.stage_summary(model)
     (img_h, img_w), p = model.img_size, model.patch_size
@@ -770,9 +828,9 @@ def roadmap_figure() -> Figure:
         ax.annotate("", (x1, y1), (x0, y0), arrowprops=style)
 
     # top: the course path
-    ax.text(0.3, 7.3, "The course path: one notebook per step", fontsize=11, weight="bold", va="center")
+    ax.text(0.3, 7.3, _("The course path: one notebook per step"), fontsize=11, weight="bold", va="center")
     w, gap = 2.1, 0.45
-    for i, (number, step, builds, _) in enumerate(steps):
+    for i, (number, step, builds, _color) in enumerate(steps):
         x = 0.35 + i * (w + gap)
         box(x, 6.0, w, 0.95, number)
         ax.text(x + w / 2, 6.74, f"{number}  {step}", ha="center", va="center", fontsize=10, weight="bold")
@@ -781,34 +839,40 @@ def roadmap_figure() -> Figure:
             arrow(x - gap + 0.05, 6.475, x - 0.05, 6.475)
 
     # middle: image -> embedding -> stages, with patch merging between them
-    ax.text(0.3, 5.6, "Swin-T (Fig. 3a): where each step lives", fontsize=11, weight="bold", va="center")
+    ax.text(0.3, 5.6, _("Swin-T (Fig. 3a): where each step lives"), fontsize=11, weight="bold", va="center")
     top, bottom = 5.25, 2.85
     mid, side = (top + bottom) / 2, 1.3
     ax.add_patch(Rectangle((0.3, mid - side / 2), side, side, facecolor="0.9", edgecolor="0.3"))
     for k in range(1, 8):  # a hint of the patch grid
         ax.plot([0.3 + k * side / 8] * 2, [mid - side / 2, mid + side / 2], color="0.6", lw=0.5)
         ax.plot([0.3, 0.3 + side], [mid - side / 2 + k * side / 8] * 2, color="0.6", lw=0.5)
-    ax.text(0.3 + side / 2, mid - side / 2 - 0.1, f"image\n{img_h}×{img_w}×3", ha="center", va="top", fontsize=9)
+    image = _("image\n{h}×{w}×3").format(h=img_h, w=img_w)
+    ax.text(0.3 + side / 2, mid - side / 2 - 0.1, image, ha="center", va="top", fontsize=9)
     arrow(1.6, mid, 1.9, mid)
-    embedding = f"patch partition {p}×{p}\n+ linear embedding\n→ C = {stages[0]['channels']}   (02)"
+    embedding = _("patch partition {p}×{p}\n+ linear embedding\n→ C = {C}   (02)").format(
+        p=p, C=stages[0]["channels"]
+    )
     box(1.9, bottom, 0.75, top - bottom, "02", embedding, rotation=90)
     arrow(2.65, mid, 2.95, mid)
     x, sw, mw = 2.95, 1.6, 0.55  # left edge, stage width, merging width
     centers = []
     for r, layer in zip(stages, model.layers):
         ax.add_patch(Rectangle((x, bottom), sw, top - bottom, facecolor="none", edgecolor="0.3", lw=1.2))
-        ax.text(x + sw / 2, top - 0.25, f"stage {r['stage']}", ha="center", va="center", fontsize=10, weight="bold")
-        box(x + 0.12, 4.15, sw - 0.24, 0.52, "03", "W-MSA block (03)")
-        _, shift = layer.blocks[-1].window_and_shift(r["height"], r["width"])  # 0 where the map is one window
-        box(x + 0.12, 3.55, sw - 0.24, 0.52, "04", "SW-MSA block (04)" + ("" if shift else "\nno shift: 1 window"))
+        stage = _("stage {stage}").format(stage=r["stage"])
+        ax.text(x + sw / 2, top - 0.25, stage, ha="center", va="center", fontsize=10, weight="bold")
+        box(x + 0.12, 4.15, sw - 0.24, 0.52, "03", _("W-MSA block (03)"))
+        _window, shift = layer.blocks[-1].window_and_shift(r["height"], r["width"])  # 0 where the map is one window
+        shifted = _("SW-MSA block (04)") + ("" if shift else _("\nno shift: 1 window"))
+        box(x + 0.12, 3.55, sw - 0.24, 0.52, "04", shifted)
         pairs = r["blocks"] // 2
-        pairs_text = f"× {pairs} pair{'s' if pairs > 1 else ''}: {r['blocks']} blocks"
+        pairs_text = _("× {pairs} pairs: {blocks} blocks") if pairs > 1 else _("× {pairs} pair: {blocks} blocks")
+        pairs_text = pairs_text.format(pairs=pairs, blocks=r["blocks"])
         ax.text(x + sw / 2, 3.15, pairs_text, ha="center", va="center", fontsize=8.5)
         centers.append(x + sw / 2)
         x += sw
         if r["stage"] < len(stages):
             arrow(x, mid, x + 0.2, mid)
-            box(x + 0.2, bottom + 0.3, mw, top - bottom - 0.6, "05", "patch merging (05)", rotation=90)
+            box(x + 0.2, bottom + 0.3, mw, top - bottom - 0.6, "05", _("patch merging (05)"), rotation=90)
             arrow(x + 0.2 + mw, mid, x + 0.4 + mw, mid)
             x += mw + 0.4
 
@@ -819,14 +883,16 @@ def roadmap_figure() -> Figure:
         arrow(cx, bottom, cx, 2.55)
         ax.add_patch(Rectangle((cx - s / 2, 2.5 - s), s, s, facecolor=colors["05"], alpha=0.35, edgecolor="0.3"))
         n, m = r["windows"], r["window"]
-        shape = f"stride {r['stride']}: {r['height']}×{r['width']}×{r['channels']}"
-        windows = f"{n} window{'s' if n > 1 else ''} of {m}×{m}"
+        shape = _("stride {stride}: {h}×{w}×{c}").format(
+            stride=r["stride"], h=r["height"], w=r["width"], c=r["channels"]
+        )
+        windows = (_("{n} windows of {m}×{m}") if n > 1 else _("{n} window of {m}×{m}")).format(n=n, m=m)
         ax.text(cx, 0.95, f"{shape}\n{windows}", ha="center", va="top", fontsize=9)
-    feature_maps = "feature maps for FPN / U-Net heads (05)"
+    feature_maps = _("feature maps for FPN / U-Net heads (05)")
     ax.text(centers[-1] + 0.9, 0.2, feature_maps, ha="right", va="bottom", fontsize=9, style="italic")
 
     # bottom left: one block pair, Eq. 3, coloured by notebook
-    ax.text(0.3, 2.25, "one block pair (Eq. 3):", fontsize=9.5, weight="bold")
+    ax.text(0.3, 2.25, _("one block pair (Eq. 3):"), fontsize=9.5, weight="bold")
     lines = (
         (r"$\hat z^{l}$ = W-MSA(LN($z^{l-1}$)) + $z^{l-1}$", "03"),
         (r"$z^{l}$ = MLP(LN($\hat z^{l}$)) + $\hat z^{l}$", "02"),
@@ -836,7 +902,7 @@ def roadmap_figure() -> Figure:
     for k, (line, number) in enumerate(lines):
         ax.text(0.35, 1.9 - 0.34 * k, line, fontsize=10, color=colors[number], va="center")
     m = stages[0]["window"]
-    attention = f"(S)W-MSA: multi-head self-\nattention (01) in {m}×{m} windows"
+    attention = _("(S)W-MSA: multi-head self-\nattention (01) in {m}×{m} windows").format(m=m)
     ax.text(0.3, 0.2, attention, fontsize=9, va="bottom", color=colors["01"])
     return fig
 
@@ -861,10 +927,10 @@ def softmax_scaling_figure(dims, raw, scaled, n_keys: int = 16) -> Figure:
         )
     n_keys = check_positive_int("n_keys", n_keys)
     fig, axes = _figure(13, 3.2, 4)
-    titles = ["std of the logits", "largest weight in a row", "entropy of a row (nats)"]
-    titles.append("softmax slope ‖diag(p) − ppᵀ‖")
+    titles = [_("std of the logits"), _("largest weight in a row"), _("entropy of a row (nats)")]
+    titles.append(_("softmax slope ‖diag(p) − ppᵀ‖"))
     for m, (ax, title) in enumerate(zip(axes, titles)):
-        ax.plot(dims, raw[:, m], "o-", color="tab:red", label="q·k (no scaling)")
+        ax.plot(dims, raw[:, m], "o-", color="tab:red", label=_("q·k (no scaling)"))
         ax.plot(dims, scaled[:, m], "o-", color="tab:blue", label="q·k / √d_k")
         ax.axvline(32, color="grey", linestyle=":")
         ax.set_xscale("log", base=2)
@@ -873,19 +939,21 @@ def softmax_scaling_figure(dims, raw, scaled, n_keys: int = 16) -> Figure:
     axes[0].plot(dims, np.sqrt(dims), "--", color="grey", label="√d_k")
     axes[0].set_yscale("log", base=2)
     axes[1].axhline(1 / n_keys, color="grey", linestyle="--", linewidth=1)
-    axes[1].text(dims[0], 1 / n_keys + 0.02, f"even: 1/{n_keys}", fontsize=8, color="grey")
+    axes[1].text(dims[0], 1 / n_keys + 0.02, _("even: 1/{n}").format(n=n_keys), fontsize=8, color="grey")
     axes[2].axhline(math.log(n_keys), color="grey", linestyle="--", linewidth=1)
-    axes[2].text(dims[0], math.log(n_keys) - 0.22, f"even: ln {n_keys}", fontsize=8, color="grey")
+    axes[2].text(dims[0], math.log(n_keys) - 0.22, _("even: ln {n}").format(n=n_keys), fontsize=8, color="grey")
     axes[1].set_ylim(0, 1.05)
     axes[2].set_ylim(0, math.log(n_keys) + 0.25)
     axes[3].set_ylim(0, 1.3 * max(raw[:, 3].max(), scaled[:, 3].max()))
-    axes[3].text(32 * 1.15, 0.02, "Swin's d_k = 32", fontsize=8, color="grey")
+    axes[3].text(32 * 1.15, 0.02, _("Swin's d_k = 32"), fontsize=8, color="grey")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     return fig
 
 
-def msa_cost_figure(C: int = 96, marks=((196, "ViT, 14×14 patches"), (3136, "Swin, 56×56 patches"))) -> Figure:
+def msa_cost_figure(
+    C: int = 96, marks=((196, N_("ViT, 14×14 patches")), (3136, N_("Swin, 56×56 patches")))
+) -> Figure:
     """Where the ``n^2`` term of Omega(MSA) = 4nC^2 + 2n^2C (Eq. 1) takes over, for ``n`` tokens of width ``C``.
 
     Left: both terms and their sum on log axes. Right: the share of the quadratic term, ``n / (n + 2C)``.
@@ -895,17 +963,18 @@ def msa_cost_figure(C: int = 96, marks=((196, "ViT, 14×14 patches"), (3136, "Sw
     n = np.logspace(1, 4.5, 200)  # 10 to about 31,600 tokens
     linear, quadratic = 4 * n * C**2, 2 * n**2 * C
     fig, axes = _figure(11, 3.8, 2)
-    axes[0].loglog(n, linear, color="tab:blue", label="4nC²  (projections)")
-    axes[0].loglog(n, quadratic, color="tab:red", label="2n²C  (QKᵀ and AV)")
-    axes[0].loglog(n, linear + quadratic, color="black", linestyle="--", label="total")
-    axes[0].set_ylabel("multiply-accumulates")
+    axes[0].loglog(n, linear, color="tab:blue", label=_("4nC²  (projections)"))
+    axes[0].loglog(n, quadratic, color="tab:red", label=_("2n²C  (QKᵀ and AV)"))
+    axes[0].loglog(n, linear + quadratic, color="black", linestyle="--", label=_("total"))
+    axes[0].set_ylabel(_("multiply-accumulates"))
     axes[1].semilogx(n, quadratic / (linear + quadratic), color="tab:red")
     axes[1].axhline(0.5, color="grey", linewidth=1)
-    axes[1].set_ylabel("share of the n² term")
+    axes[1].set_ylabel(_("share of the n² term"))
     axes[1].set_ylim(0, 1)
     for tokens, label in marks:
         tokens = check_positive_int("a marked n", tokens)
         total, share = complexity.msa_macs(tokens, 1, C), tokens / (tokens + 2 * C)
+        label = _(label)  # the default marks are marked N_
         axes[0].plot(tokens, total, "o", color="tab:green")
         axes[0].annotate(label, (tokens, total), xytext=(-8, 8), textcoords="offset points", ha="right", fontsize=8)
         axes[1].plot(tokens, share, "o", color="tab:green")
@@ -915,9 +984,9 @@ def msa_cost_figure(C: int = 96, marks=((196, "ViT, 14×14 patches"), (3136, "Sw
     for ax in axes:
         ax.axvline(2 * C, color="grey", linestyle=":")
         ax.text(2 * C / 1.08, 0.92, f"n = 2C = {2 * C}", transform=ax.get_xaxis_transform(), ha="right", fontsize=8)
-        ax.set_xlabel("number of tokens n")
+        ax.set_xlabel(_("number of tokens n"))
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"cost of global multi-head self-attention, C = {C}", fontsize=11)
+    fig.suptitle(_("cost of global multi-head self-attention, C = {C}").format(C=C), fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -937,7 +1006,7 @@ def _image_hwc(image) -> torch.Tensor:
 
 def _patches_apart(picture: torch.Tensor, p: int) -> torch.Tensor:
     """``(H, W, 3)`` -> ``(h, p + 2, w * (p + 2), 3)``: every patch with a 2-pixel white frame, rows of patches."""
-    H, W, _ = picture.shape
+    H, W, _channels = picture.shape
     if H % p or W % p:
         raise ValueError(f"image size {H}x{W} is not divisible by the patch size {p}")
     h, w = H // p, W // p
@@ -953,7 +1022,7 @@ def patch_grid_figure(image, patch_size: int = 16, highlight: tuple[int, int] = 
     picture = _image_hwc(image)
     p = check_positive_int("patch_size", patch_size)
     apart = _patches_apart(picture, p)  # (h, p + 2, w (p + 2), 3)
-    H, W, _ = picture.shape
+    H, W, _channels = picture.shape
     h, w = H // p, W // p
     row, col = highlight
     if not (0 <= row < h and 0 <= col < w):
@@ -966,10 +1035,10 @@ def patch_grid_figure(image, patch_size: int = 16, highlight: tuple[int, int] = 
         if t < W:
             a.axvline(t - 0.5, color="white", linewidth=0.6)
     a.add_patch(Rectangle((col * p - 0.5, row * p - 0.5), p, p, fill=False, edgecolor="red", linewidth=2))
-    a.set_title(f"{H}×{W} photo, {h}×{w} patches of {p}×{p} pixels", fontsize=10)
+    a.set_title(_("{H}×{W} photo, {h}×{w} patches of {p}×{p} pixels").format(H=H, W=W, h=h, w=w, p=p), fontsize=10)
     b.imshow(apart.reshape(h * (p + 2), w * (p + 2), 3).clamp(0, 1).numpy(), interpolation="nearest")
     b.add_patch(Rectangle((col * (p + 2), row * (p + 2)), p + 2, p + 2, fill=False, edgecolor="red", linewidth=2))
-    b.set_title(f"the same {h * w} patches, pulled apart", fontsize=10)
+    b.set_title(_("the same {n} patches, pulled apart").format(n=h * w), fontsize=10)
     for ax in (a, b):
         ax.set_xticks([])
         ax.set_yticks([])
@@ -1000,13 +1069,15 @@ def token_sequence_figure(image, patch_size: int = 16, token: int = 47) -> Figur
     a.set_xticks([(t + 0.5) * (p + 2) for t in range(rows * w)], [str(t) for t in range(rows * w)], fontsize=7)
     a.set_yticks([])
     a.set_title(
-        f"the sequence: token 0, 1, 2, … (row 0 of the grid is tokens 0-{w - 1}, row 1 is {w}-{2 * w - 1})",
+        _("the sequence: token 0, 1, 2, … (row 0 of the grid is tokens 0-{last}, row 1 is {w}-{last_2})").format(
+            last=w - 1, w=w, last_2=2 * w - 1
+        ),
         fontsize=10,
     )
     b.imshow(tokens.reshape(n, p * p, 3).clamp(0, 1).numpy(), aspect="auto", interpolation="nearest")
     b.add_patch(Rectangle((-0.5, token - 0.5), p * p, 1, fill=False, edgecolor="lime", linewidth=1.5))
     b.annotate(
-        f"token {token}",
+        _("token {token}").format(token=token),
         xy=(p * p - 0.5, token),
         xytext=(p * p + 6, token),
         va="center",
@@ -1017,10 +1088,12 @@ def token_sequence_figure(image, patch_size: int = 16, token: int = 47) -> Figur
     )
     b.set_yticks(range(0, n, w))  # a new row of the patch grid starts every w tokens
     b.set_xticks(range(0, p * p, p))  # a new pixel row of the patch starts every p pixels
-    b.set_xlabel("pixel inside the patch, row by row (each pixel is 3 numbers: R, G, B)", fontsize=9)
-    b.set_ylabel("token", fontsize=9)
+    b.set_xlabel(_("pixel inside the patch, row by row (each pixel is 3 numbers: R, G, B)"), fontsize=9)
+    b.set_ylabel(_("token"), fontsize=9)
     b.set_title(
-        f"tokens as a ({n}, {3 * p * p}) matrix: a row per patch, its {3 * p * p} numbers drawn as {p * p} RGB pixels",
+        _("tokens as a ({n}, {d}) matrix: a row per patch, its {d} numbers drawn as {pixels} RGB pixels").format(
+            n=n, d=3 * p * p, pixels=p * p
+        ),
         fontsize=10,
     )
     fig.tight_layout()
@@ -1076,13 +1149,13 @@ def window_batch_figure(height: int = 8, width: int = 12, window_size: int = 4) 
         batch_labels[:, k * (M + 1) : k * (M + 1) + M] = windows[k, :, :, 0].numpy()
     fig = Figure(figsize=(13, 3.4), dpi=DPI)
     a, b = fig.subplots(1, 2, width_ratios=[W, batch_colour.shape[1]])
-    map_title = f"the map (B, H, W, C) = (1, {H}, {W}, 1)"
+    map_title = _("the map (B, H, W, C) = (1, {H}, {W}, 1)").format(H=H, W=W)
     _numbered_tokens(a, window_of.numpy(), grid[0, :, :, 0].numpy(), colours, map_title)
     _grid_lines(a, H, W, M)
-    batch_title = f"after partition: (B·nW, M, M, C) = {tuple(windows.shape)}"
+    batch_title = _("after partition: (B·nW, M, M, C) = {shape}").format(shape=tuple(windows.shape))
     _numbered_tokens(b, batch_colour, batch_labels, colours, batch_title)
     for k in range(nW):
-        b.text(k * (M + 1) + (M - 1) / 2, M - 0.3, f"window {k}", ha="center", va="top", fontsize=9)
+        b.text(k * (M + 1) + (M - 1) / 2, M - 0.3, _("window {k}").format(k=k), ha="center", va="top", fontsize=9)
     b.set_ylim(M + 0.4, -0.5)
     for spine in b.spines.values():
         spine.set_visible(False)
@@ -1111,7 +1184,10 @@ def locality_figure(changed: dict, token: tuple[int, int], window_size: int) -> 
     cmap = ListedColormap(["white", "#fdb863"])  # unchanged, changed
     fig, axes = _figure(5 * len(maps), 3.4, len(maps))
     for ax, (name, moved) in zip(axes, maps.items()):
-        _numbered_tokens(ax, moved, numbers, cmap, f"{name}: {int(moved.sum())} of {H * W} outputs change")
+        title = _("{name}: {changed} of {total} outputs change").format(
+            name=name, changed=int(moved.sum()), total=H * W
+        )
+        _numbered_tokens(ax, moved, numbers, cmap, title)
         ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=2.5))
         _grid_lines(ax, H, W, M, color="0.3", linewidth=1)
     fig.tight_layout()
@@ -1133,13 +1209,13 @@ def window_growth_figure(sides=(16, 32, 56, 112, 224, 448), C: int = 96, M: int 
         [complexity.wmsa_macs(s, s, C, s // fraction) for s in sides],
         "s-",
         color="tab:purple",
-        label=f"W-MSA, M = h/{fraction} (window grows)",
+        label=_("W-MSA, M = h/{fraction} (window grows)").format(fraction=fraction),
     )
     fixed = [complexity.wmsa_macs(s, s, C, M) for s in sides]
     ax.loglog(n, fixed, "^-", color="tab:blue", label=f"W-MSA, M = {M} (Swin)")
-    ax.set_xlabel(f"tokens hw (C = {C})")
-    ax.set_ylabel("multiply-accumulates")
-    ax.set_title("a window that grows with the image brings the quadratic term back", fontsize=10)
+    ax.set_xlabel(_("tokens hw (C = {C})").format(C=C))
+    ax.set_ylabel(_("multiply-accumulates"))
+    ax.set_title(_("a window that grows with the image brings the quadratic term back"), fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -1162,7 +1238,10 @@ def key_sets_figure(size: int = 15, window_size: int = 5, queries=((7, 6), (7, 8
     in_window = (ys // M == ya // M) & (xs // M == xa // M)
     key_sets = [3 * in_window, around(ya, xa) + 2 * around(yb, xb)]  # 0 none, 1 A only, 2 B only, 3 both
     colours = ListedColormap(["white", "tab:blue", "tab:orange", "tab:purple"])
-    titles = [f"fixed windows: A and B read the same {M * M} keys", "sliding windows: A and B read different keys"]
+    titles = [
+        _("fixed windows: A and B read the same {n} keys").format(n=M * M),
+        _("sliding windows: A and B read different keys"),
+    ]
     fig, axes = _figure(10, 5, 2)
     for ax, keys, title in zip(axes, key_sets, titles):
         ax.imshow(keys, cmap=colours, vmin=0, vmax=3, alpha=0.55, interpolation="nearest")
@@ -1175,7 +1254,7 @@ def key_sets_figure(size: int = 15, window_size: int = 5, queries=((7, 6), (7, 8
         ax.set_title(title, fontsize=10)
     axes[1].legend(
         handles=[Rectangle((0, 0), 1, 1, color=colours(i), alpha=0.55) for i in (1, 2, 3)],
-        labels=["only A's", "only B's", "both"],
+        labels=[_("only A's"), _("only B's"), _("both")],
         loc="upper center",
         bbox_to_anchor=(0.5, -0.02),
         ncol=3,
@@ -1217,16 +1296,19 @@ def gradient_reach_figure(reaches, titles, window_size: int, target, shift_size:
         ax.set_yticks(range(H))
         ax.tick_params(labelsize=7)
         small = reach[(reach > 0) & (reach <= tiny)]
-        note = f" (+ {small.numel()} tiny, up to {small.max():.0e})" if small.numel() else ""
+        note = ""
+        if small.numel():
+            note = _(" (+ {count} tiny, up to {largest})").format(count=small.numel(), largest=f"{small.max():.0e}")
         n = int((reach > tiny).sum())
-        ax.set_title(f"{title}\n{plural(n, 'input token')} {'matters' if n == 1 else 'matter'}{note}", fontsize=10)
-    fig.colorbar(image, ax=axes, fraction=0.02, extend="min", label="log10 |gradient|")
+        matter = _count(n, N_("{n} input token matters"), N_("{n} input tokens matter"))
+        ax.set_title(f"{title}\n{matter}{note}", fontsize=10)
+    fig.colorbar(image, ax=axes, fraction=0.02, extend="min", label=_("log10 |gradient|"))
     return fig
 
 
 # ---- figures of notebook 05
 
-_MERGE_ROLES = ("x0: top-left", "x1: bottom-left", "x2: top-right", "x3: bottom-right")
+_MERGE_ROLES = (N_("x0: top-left"), N_("x1: bottom-left"), N_("x2: top-right"), N_("x3: bottom-right"))
 _MERGE_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red")
 
 
@@ -1258,10 +1340,10 @@ def merge_figure(ids, merged) -> Figure:
     a.set_ylim(H + 0.1, -0.1)  # row 0 at the top
     a.set_aspect("equal")
     a.axis("off")
-    a.set_title(f"input (1, {H}, {W}, C), here C = 1: 2×2 groups", fontsize=10)
+    a.set_title(_("input (1, {H}, {W}, C), here C = 1: 2×2 groups").format(H=H, W=W), fontsize=10)
     for t, (r, c) in enumerate(np.ndindex(H // 2, W // 2)):  # the new tokens, row by row
         y = 1.2 * t
-        b.text(-0.2, y + 0.5, f"new token ({r}, {c})", ha="right", va="center", fontsize=10)
+        b.text(-0.2, y + 0.5, _("new token ({row}, {col})").format(row=r, col=c), ha="right", va="center", fontsize=10)
         for k in range(4):
             b.add_patch(Rectangle((k, y), 1, 1, facecolor=_MERGE_COLORS[k], alpha=0.5, edgecolor="white"))
             b.text(k + 0.5, y + 0.5, str(merged[r, c, k]), ha="center", va="center", fontsize=11)
@@ -1273,9 +1355,10 @@ def merge_figure(ids, merged) -> Figure:
     b.set_ylim(1.2 * (H // 2) * (W // 2) + 0.0, -0.8)
     b.set_aspect("equal")
     b.axis("off")
-    b.set_title(f"output (1, {H // 2}, {W // 2}, 2C): each token made from one group", fontsize=10)
+    b.set_title(_("output (1, {H}, {W}, 2C): each token made from one group").format(H=H // 2, W=W // 2), fontsize=10)
     handles = [Rectangle((0, 0), 1, 1, facecolor=c, alpha=0.5) for c in _MERGE_COLORS]
-    b.legend(handles, _MERGE_ROLES, loc="lower center", bbox_to_anchor=(0.45, -0.22), ncol=4, fontsize=8, frameon=False)
+    roles = [_(role) for role in _MERGE_ROLES]
+    b.legend(handles, roles, loc="lower center", bbox_to_anchor=(0.45, -0.22), ncol=4, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -1284,7 +1367,7 @@ def _principal_rgb(fmap: torch.Tensor) -> np.ndarray:
     """``(C, h, w)`` -> ``(h, w, 3)``: the map's three main directions over the channels, each scaled to [0, 1]."""
     f = fmap.detach().float().flatten(1).T  # (hw, C): one row per token
     f = f - f.mean(dim=0)
-    _, _, v = torch.linalg.svd(f, full_matrices=False)  # rows of v: directions, strongest first
+    *_us, v = torch.linalg.svd(f, full_matrices=False)  # rows of v: directions, strongest first
     p = (f @ v[:3].T).T.reshape(3, *fmap.shape[1:])  # (3, h, w)
     low, high = p.amin(dim=(1, 2), keepdim=True), p.amax(dim=(1, 2), keepdim=True)
     return ((p - low) / (high - low).clamp_min(1e-12)).permute(1, 2, 0).numpy()
@@ -1301,15 +1384,17 @@ def stage_maps_figure(image, maps) -> Figure:
     fig = Figure(figsize=(2.6 * (len(maps) + 1), 5.4), dpi=DPI)
     axes = fig.subplots(2, len(maps) + 1, squeeze=False)
     axes[0, 0].imshow(torch.as_tensor(image).detach().permute(1, 2, 0).clamp(0, 1).numpy())
-    axes[0, 0].set_title(f"photo {tuple(torch.as_tensor(image).shape)}", fontsize=9)
-    legend = "top: mean over channels\n\nbottom: 3 principal\ncomponents as RGB"
+    axes[0, 0].set_title(_("photo {shape}").format(shape=tuple(torch.as_tensor(image).shape)), fontsize=9)
+    legend = _("top: mean over channels\n\nbottom: 3 principal\ncomponents as RGB")
     axes[1, 0].text(0.5, 0.5, legend, ha="center", va="center", fontsize=9)
     for i, m in enumerate(maps):
         axes[0, i + 1].imshow(m[0].mean(dim=0).float().numpy(), cmap="gray", interpolation="nearest")
-        axes[0, i + 1].set_title(f"stage {i + 1}: {tuple(m.shape)}", fontsize=9)
+        axes[0, i + 1].set_title(_("stage {stage}: {shape}").format(stage=i + 1, shape=tuple(m.shape)), fontsize=9)
         axes[1, i + 1].imshow(_principal_rgb(m[0]), interpolation="nearest")
         stride = torch.as_tensor(image).shape[-1] // m.shape[-1]
-        axes[1, i + 1].set_title(f"stride {stride}: {m.shape[2]}×{m.shape[3]} tokens", fontsize=9)
+        axes[1, i + 1].set_title(
+            _("stride {stride}: {h}×{w} tokens").format(stride=stride, h=m.shape[2], w=m.shape[3]), fontsize=9
+        )
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -1379,16 +1464,21 @@ def task_figure(task, indices=(0, 1, 2, 3)) -> Figure:
         apart = task.window_of(r0, c0) != task.window_of(r1, c1)
         together = task.window_of(r0, c0, shifted=True) == task.window_of(r1, c1, shifted=True)
         if task.rule == "red-blue":
-            verdict = "red touches blue" if label else "red and blue apart"
+            verdict = _("red touches blue") if label else _("red and blue apart")
         else:
-            verdict = "the pair has one colour" if label else "the pair differs"
-        where = ("two windows" if apart else "one window") + (", one shifted window" if together else "")
-        ax.set_title(f"#{i}: label {label}, {verdict}\nringed pair: {where}", fontsize=8)
+            verdict = _("the pair has one colour") if label else _("the pair differs")
+        where = (_("two windows") if apart else _("one window")) + (_(", one shifted window") if together else "")
+        ax.set_title(
+            _("#{i}: label {label}, {verdict}\nringed pair: {where}").format(
+                i=i, label=label, verdict=verdict, where=where
+            ),
+            fontsize=8,
+        )
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(
-        f"{task.grid}×{task.grid} tokens of {p}×{p} pixels; {M}×{M}-token windows: regular (white), "
-        f"shifted by {M // 2} (dashed yellow)",
+        _("{g}×{g} tokens of {p}×{p} pixels; {M}×{M}-token windows: regular (white), "
+          "shifted by {s} (dashed yellow)").format(g=task.grid, p=p, M=M, s=M // 2),
         fontsize=9,
     )
     fig.tight_layout(rect=(0, 0, 1, 0.93))  # room for the suptitle
@@ -1399,7 +1489,8 @@ def _band(ax, x, runs, label, color, style="-"):
     """Mean over runs (rows) as a line, the min-max over runs as a band."""
     runs = np.atleast_2d(np.asarray(runs, dtype=float))
     mean = runs.mean(axis=0)
-    (line,) = ax.plot(x, mean, style, color=color, label=label + (f" ({len(runs)} seeds)" if len(runs) > 1 else ""))
+    seeds = _(" ({n} seeds)").format(n=len(runs)) if len(runs) > 1 else ""
+    (line,) = ax.plot(x, mean, style, color=color, label=label + seeds)
     if len(runs) > 1:
         ax.fill_between(x, runs.min(axis=0), runs.max(axis=0), color=line.get_color(), alpha=0.2, linewidth=0)
     return line
@@ -1423,17 +1514,18 @@ def curves_figure(runs: dict, chance: float | None = None, title: str = "") -> F
         _band(loss_ax, epochs, loss, label, color, data.get("style", "-"))
         _band(acc_ax, np.arange(1, accuracy.shape[1] + 1), accuracy, label, color, data.get("style", "-"))
     if chance is not None:
-        acc_ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label=f"chance ({chance:.0%})")
+        label = _("chance ({chance})").format(chance=f"{chance:.0%}")
+        acc_ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label=label)
     loss_ax.set_yscale("log")
-    loss_ax.set_xlabel("epoch")
-    loss_ax.set_ylabel("training loss (log scale)")
-    acc_ax.set_xlabel("epoch")
-    acc_ax.set_ylabel("held-out accuracy")
+    loss_ax.set_xlabel(_("epoch"))
+    loss_ax.set_ylabel(_("training loss (log scale)"))
+    acc_ax.set_xlabel(_("epoch"))
+    acc_ax.set_ylabel(_("held-out accuracy"))
     acc_ax.set_ylim(0, 1.02)
     acc_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, pos: f"{v:.0%}"))
     acc_ax.legend(fontsize=8, loc="lower right")
-    loss_ax.set_title("training loss per epoch", fontsize=9)
-    acc_ax.set_title("held-out accuracy after each epoch", fontsize=9)
+    loss_ax.set_title(_("training loss per epoch"), fontsize=9)
+    acc_ax.set_title(_("held-out accuracy after each epoch"), fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -1457,24 +1549,27 @@ def ablation_figure(rows, paper: dict | None = None, title: str = "") -> Figure:
     errors = np.array([[r["mean"] - r["low"], r["high"] - r["mean"]] for r in rows]).T
     ax.barh(y, means, xerr=errors, color="tab:blue", alpha=0.8, capsize=3)
     for yi, r in zip(y, rows):
-        ax.text(0.01, yi, f"{r['mean']:.1%} ({r['low']:.1%}–{r['high']:.1%}, {r['seeds']} seeds)",
+        spread = _("{mean} ({low}–{high}, {seeds} seeds)").format(
+            mean=f"{r['mean']:.1%}", low=f"{r['low']:.1%}", high=f"{r['high']:.1%}", seeds=r["seeds"]
+        )
+        ax.text(0.01, yi, spread,
                 va="center", fontsize=8, color="white", weight="bold")
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, pos: f"{v:.0%}"))
-    ax.set_xlabel("held-out accuracy (mean; bar: lowest to highest seed)")
-    ax.set_title(title or "ours", fontsize=9)
+    ax.set_xlabel(_("held-out accuracy (mean; bar: lowest to highest seed)"))
+    ax.set_title(title or _("ours"), fontsize=9)
     if paper:
         pax = axes[1]
         values = [paper.get(label) for label in labels]
         shown = [v if v is not None else 0.0 for v in values]
         pax.barh(y, shown, color="tab:orange", alpha=0.8)
         for yi, v in zip(y, values):
-            pax.text(78.05, yi, "not in Table 4" if v is None else f"{v:.1f}", va="center", fontsize=8)
+            pax.text(78.05, yi, _("not in Table 4") if v is None else f"{v:.1f}", va="center", fontsize=8)
         pax.set_xlim(78, 82)
         pax.set_yticks(y, [""] * len(y))
-        pax.set_xlabel("ImageNet-1K top-1 (%), axis from 78")
-        pax.set_title("the paper, Table 4 (Swin-T)", fontsize=9)
+        pax.set_xlabel(_("ImageNet-1K top-1 (%), axis from 78"))
+        pax.set_title(_("the paper, Table 4 (Swin-T)"), fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -1493,7 +1588,7 @@ def attention_figure(image, maps: dict, query: tuple[int, int], patch_size: int,
     p = patch_size
     axes[0].imshow(picture, interpolation="nearest")
     axes[0].add_patch(Rectangle((c * p - 0.5, r * p - 0.5), p, p, fill=False, edgecolor="white", linewidth=2))
-    axes[0].set_title(f"input; query token ({r}, {c}) boxed", fontsize=9)
+    axes[0].set_title(_("input; query token ({row}, {col}) boxed").format(row=r, col=c), fontsize=9)
     for ax, (title, (shift, weights)) in zip(axes[1:], maps.items()):
         weights = np.asarray(weights, dtype=float)
         grid = weights.shape[0]
@@ -1644,12 +1739,15 @@ def multi_scale_picture(scale: int = 4, blocks: int = 1, window_size: int = 7) -
     a.plot([source[1]], [source[0]], marker="*", color="tab:red", markersize=9)
     a.set_xticks([])
     a.set_yticks([])
-    what = "ResNet bottleneck (s = 1)" if scale == 1 else f"Res2Net, s = {scale}"
+    what = _("ResNet bottleneck (s = 1)") if scale == 1 else f"Res2Net, s = {scale}"
     biggest = max(e[0] for e in extents)
     a.set_title(
-        f"{what}: the receptive fields of the {plural(scale, 'group')} of block {blocks}\n"
+        _("{what}: the receptive fields of the {groups} of block {block}").format(
+            what=what, groups=_count(scale, N_("{n} group"), N_("{n} groups")), block=blocks
+        )
+        + "\n"
         + ", ".join(f"{name} {e[0]}" for name, e in zip(labels, extents))
-        + (" (clipped by the map)" if any(clipped) else f"; largest {biggest}x{biggest}"),
+        + (_(" (clipped by the map)") if any(clipped) else _("; largest {side}x{side}").format(side=biggest)),
         fontsize=9,
     )
     swin_values = torch.where(reached, swin_first, -1).numpy().astype(float)
@@ -1662,13 +1760,20 @@ def multi_scale_picture(scale: int = 4, blocks: int = 1, window_size: int = 7) -
     s_ax.set_xticks([])
     s_ax.set_yticks([])
     s_ax.set_title(
-        f"Swin, M = {g['window']}: {plural(blocks, 'block')} (W-MSA / SW-MSA)\n"
-        f"reach {b - t + 1}x{r - l + 1} tokens ({int(reached.sum())} of {side * side}); colour = block",
+        _("Swin, M = {M}: {blocks} (W-MSA / SW-MSA)\n"
+          "reach {rows}x{cols} tokens ({reached} of {total}); colour = block").format(
+            M=g["window"],
+            blocks=_count(blocks, N_("{n} block"), N_("{n} blocks")),
+            rows=b - t + 1,
+            cols=r - l + 1,
+            reached=int(reached.sum()),
+            total=side * side,
+        ),
         fontsize=9,
     )
     fig.suptitle(
-        f"one token of a {side}x{side} map (stride 4: Swin-T's stage 1 at 224x224, like Res2Net-50's stage 1), "
-        "measured", fontsize=9)
+        _("one token of a {side}x{side} map (stride 4: Swin-T's stage 1 at 224x224, like Res2Net-50's stage 1), "
+          "measured").format(side=side), fontsize=9)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.86, wspace=0.05)
     data = dict(
         scale=scale,
@@ -1703,20 +1808,21 @@ def group_dependency_figure(depends, fields=None) -> Figure:
     ax.imshow(depends, cmap=ListedColormap(["0.93", "tab:blue"]), vmin=0, vmax=1, interpolation="nearest")
     for (i, j), v in np.ndenumerate(depends):
         ax.text(j, i, "✓" if v else "", ha="center", va="center", color="white", fontsize=10)
-    names = [f"y{i + 1}" for i in range(s - 1)] + [f"x{s} (as is)"] if s > 1 else ["y1"]
+    names = [f"y{i + 1}" for i in range(s - 1)] + [_("x{s} (as is)").format(s=s)] if s > 1 else ["y1"]
     ax.set_xticks(range(s), [f"x{j + 1}" for j in range(s)], fontsize=8)
     ax.set_yticks(range(s), names, fontsize=8)
-    ax.set_xlabel("input group", fontsize=9)
-    ax.set_ylabel("output group", fontsize=9)
+    ax.set_xlabel(_("input group"), fontsize=9)
+    ax.set_ylabel(_("output group"), fontsize=9)
     if fields is not None:
         for i, f in enumerate(fields):
             ax.text(s - 0.3, i, f"  {f}x{f}", va="center", ha="left", fontsize=8)
-    ax.set_title("depends on (measured by gradients)", fontsize=9)
+    ax.set_title(_("depends on (measured by gradients)"), fontsize=9)
     fig.tight_layout()
     return fig
 
 
-def receptive_growth_figure(by_block: dict, by_stage: dict, stage_names=("stage 1", "stage 2", "stage 3", "stage 4"),
+def receptive_growth_figure(by_block: dict, by_stage: dict,
+                            stage_names=(N_("stage 1"), N_("stage 2"), N_("stage 3"), N_("stage 4")),
                             map_side: int | None = None) -> Figure:
     """Receptive fields growing with depth (notebook 07, section 3): two panels.
 
@@ -1728,9 +1834,9 @@ def receptive_growth_figure(by_block: dict, by_stage: dict, stage_names=("stage 
     styles = ["o-", "s-", "^-", "D--", "v:"]
     for k, (label, sides) in enumerate(by_block.items()):
         a.plot(range(1, len(sides) + 1), sides, styles[k % len(styles)], label=label, color=f"C{k}")
-    a.set_xlabel("blocks", fontsize=9)
-    a.set_ylabel("receptive field side (tokens)", fontsize=9)
-    a.set_title("inside one stage (stride 1)", fontsize=9)
+    a.set_xlabel(_("blocks"), fontsize=9)
+    a.set_ylabel(_("receptive field side (tokens)"), fontsize=9)
+    a.set_title(_("inside one stage (stride 1)"), fontsize=9)
     a.legend(fontsize=8)
     width = 0.8 / max(len(by_stage), 1)
     x = np.arange(len(stage_names))
@@ -1738,12 +1844,13 @@ def receptive_growth_figure(by_block: dict, by_stage: dict, stage_names=("stage 
         bars = b.bar(x + (k - (len(by_stage) - 1) / 2) * width, sides, width, label=label, color=f"C{k}")
         for bar, v in zip(bars, sides):
             b.text(bar.get_x() + bar.get_width() / 2, v, str(v), ha="center", va="bottom", fontsize=7)
-    b.set_xticks(x, stage_names, fontsize=8)
-    b.set_title("at the end of each stage (whole networks)", fontsize=9)
+    b.set_xticks(x, [_(name) for name in stage_names], fontsize=8)  # the default names are marked N_
+    b.set_title(_("at the end of each stage (whole networks)"), fontsize=9)
     if map_side is not None:
         for ax in (a, b):
             ax.axhline(map_side, color="0.5", linestyle=":", linewidth=1)
-        b.text(-0.45, map_side, f" {map_side}: a 224x224 image", fontsize=7, va="bottom", color="0.3")
+        image = _(" {side}: a 224x224 image").format(side=map_side)
+        b.text(-0.45, map_side, image, fontsize=7, va="bottom", color="0.3")
     b.legend(fontsize=8)
     for ax in (a, b):
         ax.tick_params(labelsize=8)
@@ -1758,7 +1865,7 @@ def block_cost_figure(rows) -> Figure:
     fig, axes = _figure(11, 0.42 * len(rows) + 1.3, 2)
     y = np.arange(len(rows))[::-1]
     colours = ["tab:orange" if r["kind"] == "resnet" else "tab:blue" for r in rows]
-    for ax, key, unit, scale in ((axes[0], "params", "thousand parameters", 1e3), (axes[1], "macs", "MMACs", 1e6)):
+    for ax, key, unit, scale in ((axes[0], "params", _("thousand parameters"), 1e3), (axes[1], "macs", "MMACs", 1e6)):
         values = [r[key] / scale for r in rows]
         ax.barh(y, values, color=colours, alpha=0.85)
         for yi, v in zip(y, values):
@@ -1768,8 +1875,8 @@ def block_cost_figure(rows) -> Figure:
         ax.tick_params(labelsize=8)
     axes[0].set_yticks(y, [r["label"] for r in rows], fontsize=8)
     axes[1].set_yticks(y, [""] * len(rows))
-    axes[0].set_title("parameters of one block", fontsize=9)
-    axes[1].set_title("MACs of one block on a 56x56 map", fontsize=9)
+    axes[0].set_title(_("parameters of one block"), fontsize=9)
+    axes[1].set_title(_("MACs of one block on a 56x56 map"), fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -1785,15 +1892,16 @@ def two_pyramids_figure(res2net_rows, swin_rows, names=("Res2Net-50", "Swin-T"))
     for k, (rows, name, colour) in enumerate(pyramids):
         values = [r["macs"] / 1e9 for r in rows]
         bars = ax.bar(x + (k - 0.5) * 0.38, values, 0.36, color=colour, alpha=0.85,
-                      label=f"{name}: {sum(values):.2f} GMACs in the stages")
+                      label=_("{name}: {macs} GMACs in the stages").format(name=name, macs=f"{sum(values):.2f}"))
         for bar, v, r in zip(bars, values, rows):
             ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.2f}\n{r['height']}x{r['width']}x{r['channels']}",
                     ha="center", va="bottom", fontsize=7)
-    ax.set_xticks(x, [f"stage {r['stage']}\nstride {r['stride']}" for r in res2net_rows], fontsize=8)
-    ax.set_ylabel("GMACs per stage", fontsize=9)
+    ax.set_xticks(x, [_("stage {stage}\nstride {stride}").format(stage=r["stage"], stride=r["stride"])
+                      for r in res2net_rows], fontsize=8)
+    ax.set_ylabel(_("GMACs per stage"), fontsize=9)
     ax.set_ylim(0, max(r["macs"] for r in [*res2net_rows, *swin_rows]) / 1e9 * 1.3)
     ax.legend(fontsize=8, loc="upper left")
-    ax.set_title("two pyramids at 224x224: the same strides, different widths and costs", fontsize=10)
+    ax.set_title(_("two pyramids at 224x224: the same strides, different widths and costs"), fontsize=10)
     ax.tick_params(labelsize=8)
     fig.tight_layout()
     return fig
