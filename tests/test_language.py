@@ -178,3 +178,14 @@ def test_every_check_speaks_chinese_and_still_judges_the_same(capsys, chinese, c
         line = _line(capsys)
         assert not result and line.startswith("✗ ") and CJK.search(line), line
         assert result.mismatch is not None
+
+
+def test_an_english_message_has_one_translation_across_catalogues():
+    """The catalogues are merged into one lookup: the same English must read the same in every one of them."""
+    seen: dict[str, tuple[str, str]] = {}
+    for part, english, chinese_text in _translations():
+        if english in seen:
+            assert seen[english][1] == chinese_text, (
+                f"{english!r}: {seen[english][0]} says {seen[english][1]!r}, {part} says {chinese_text!r}"
+            )
+        seen[english] = (part, chinese_text)
