@@ -29,7 +29,7 @@ import torch
 import traitlets
 
 from . import complexity, swin, viz
-from .viz import plural
+from .language import N_, _
 from .windows import window_grid
 
 __all__ = [
@@ -44,6 +44,12 @@ __all__ = [
 ]
 
 _STYLE = {"description_width": "initial"}
+
+
+def _count(n: int, one: str, many: str) -> str:
+    """``n`` and a noun in the right number, in the current language: ``one`` and ``many`` are marked
+    messages with a ``{n}`` field (``N_("{n} window")``, ``N_("{n} windows")``)."""
+    return _(one if n == 1 else many).format(n=n)
 
 
 class Slider(widgets.IntSlider):
@@ -100,9 +106,15 @@ class Explorer(widgets.VBox):
 
     presets: dict[str, dict] = {}  # noqa: RUF012 (read-only; subclasses replace it)
 
+    def preset_label(self, name: str) -> str:
+        """The text of a preset's button (its name, translated); the button's value stays the name."""
+        return _(name)
+
     def __init__(self, controls: dict[str, widgets.Widget]):
         if self.presets:
-            buttons = widgets.ToggleButtons(options=list(self.presets), value=None, style={"button_width": "auto"})
+            labels = [(self.preset_label(name), name) for name in self.presets]
+            options = list(self.presets) if all(label == name for label, name in labels) else labels
+            buttons = widgets.ToggleButtons(options=options, value=None, style={"button_width": "auto"})
             controls = {"preset": buttons, **controls}
         self.controls = dict(controls)
         self.caption = widgets.HTML()
@@ -215,7 +227,7 @@ class Explorer(widgets.VBox):
             self._restore(self.drawn)
             self.caption.value = (
                 f"<span style='color:#b00'>{html.escape(str(error))}</span><br>"
-                "<i>The controls are back at the values of the picture.</i>"
+                "<i>" + _("The controls are back at the values of the picture.") + "</i>"
             )
             return
         png = viz.png_bytes(figure)
@@ -227,10 +239,10 @@ class Explorer(widgets.VBox):
 def _map_sliders(height: int, width: int, window_size: int, shift_size: int, largest: int) -> dict:
     """Sliders for a token map's size, its window and its shift (kept below the window by ``limit``)."""
     return {
-        "height": _slider("height", "height H", height, 1, largest),
-        "width": _slider("width", "width W", width, 1, largest),
-        "window_size": _slider("window_size", "window M", window_size, 1, 12),
-        "shift_size": _slider("shift_size", "shift s", shift_size, 0, max(window_size - 1, 0)),
+        "height": _slider("height", _("height H"), height, 1, largest),
+        "width": _slider("width", _("width W"), width, 1, largest),
+        "window_size": _slider("window_size", _("window M"), window_size, 1, 12),
+        "shift_size": _slider("shift_size", _("shift s"), shift_size, 0, max(window_size - 1, 0)),
     }
 
 
@@ -243,7 +255,7 @@ def _table(header: list, rows: list[list]) -> str:
 
 
 def _note(geometry: dict) -> str:
-    return f"<br><i>{html.escape(geometry['note'])}.</i>" if geometry["note"] else ""
+    return "<br><i>" + _("{note}.").format(note=html.escape(geometry["note"])) + "</i>" if geometry["note"] else ""
 
 
 class ShiftExplorer(Explorer):
@@ -265,13 +277,20 @@ class ShiftExplorer(Explorer):
         figure, data = viz.shift_picture(height, width, window_size, shift_size)
         m, s = data["window"], data["shift"]
         if s == 0:
-            caption = f"No shift: {plural(data['n_cyclic'], 'window')} of {m}x{m}, no regions, no mask."
+            caption = _("No shift: {windows} of {m}x{m}, no regions, no mask.").format(
+                windows=_count(data["n_cyclic"], N_("{n} window"), N_("{n} windows")), m=m
+            )
         else:
-            regions = plural(len(data["labels"].unique()), "region")
-            caption = (
-                f"Displacing the windows by s={s} cuts the map into <b>{plural(data['n_naive'], 'window')}</b>, "
-                f"some smaller than {m}x{m}; after the cyclic shift the same attention takes "
-                f"<b>{plural(data['n_cyclic'], 'window')}</b> of {m}x{m}, with a mask between the {regions}."
+            caption = _(
+                "Displacing the windows by s={s} cuts the map into <b>{naive}</b>, "
+                "some smaller than {m}x{m}; after the cyclic shift the same attention takes "
+                "<b>{cyclic}</b> of {m}x{m}, with a mask between the {regions}."
+            ).format(
+                s=s,
+                m=m,
+                naive=_count(data["n_naive"], N_("{n} window"), N_("{n} windows")),
+                cyclic=_count(data["n_cyclic"], N_("{n} window"), N_("{n} windows")),
+                regions=_count(len(data["labels"].unique()), N_("{n} region"), N_("{n} regions")),
             )
         return figure, data, caption + _note(data["geometry"])
 
@@ -286,9 +305,9 @@ class MaskExplorer(Explorer):
     labels), ``open`` (pairs allowed to attend) and the ``geometry`` used.
     """
 
-    presets = {  # noqa: RUF012
-        "8x8 map, M=4 (teaching)": dict(height=8, width=8, window_size=4, shift_size=2),
-        "Swin-T stage 1: 56x56, M=7": dict(height=56, width=56, window_size=7, shift_size=3),
+    presets = {  # noqa: RUF012 (the names are the buttons' values; their labels are translated)
+        N_("8x8 map, M=4 (teaching)"): dict(height=8, width=8, window_size=4, shift_size=2),
+        N_("Swin-T stage 1: 56x56, M=7"): dict(height=56, width=56, window_size=7, shift_size=3),
     }
 
     def __init__(
@@ -297,7 +316,7 @@ class MaskExplorer(Explorer):
         controls = _map_sliders(height, width, window_size, shift_size, largest=64)  # checks the values first
         last = window_grid(height, width, window_size, shift_size).n_windows - 1
         window = last if window is None else window
-        super().__init__({**controls, "window": _slider("window", "window #", window, 0, last)})
+        super().__init__({**controls, "window": _slider("window", _("window #"), window, 0, last)})
 
     def preset_applied(self, name: str) -> None:
         self.controls["window"].value = self.controls["window"].max  # the last window holds four regions
@@ -312,29 +331,41 @@ class MaskExplorer(Explorer):
         figure, data = viz.mask_picture(height, width, window_size, shift_size, window)
         m = data["geometry"]["window"]
         regions, sizes = data["labels"].unique(return_counts=True)
-        pairs = plural(m**4, "pair")
+        pairs = _count(m**4, N_("{n} pair"), N_("{n} pairs"))
         if len(regions) == 1:
-            caption = (
-                f"Window {window} holds one region ({regions[0].item()}): every token sees all "
-                f"{plural(m * m, 'token')}, the mask is all 0 ({data['open']} of {pairs} open)."
+            caption = _(
+                "Window {window} holds one region ({region}): every token sees all "
+                "{tokens}, the mask is all 0 ({open} of {pairs} open)."
+            ).format(
+                window=window,
+                region=regions[0].item(),
+                tokens=_count(m * m, N_("{n} token"), N_("{n} tokens")),
+                open=data["open"],
+                pairs=pairs,
             )
         else:
-            held = ", ".join(f"{r} ({plural(n, 'token')})" for r, n in zip(regions.tolist(), sizes.tolist()))
-            caption = (
-                f"Window {window} holds regions {held}. Each token attends only to tokens of its own region: "
-                f"{data['open']} of {pairs} are open (0); the others get -100, "
-                f"a weight of about e<sup>-100</sup> after the softmax."
+            held = _(", ").join(
+                _("{region} ({tokens})").format(region=r, tokens=_count(n, N_("{n} token"), N_("{n} tokens")))
+                for r, n in zip(regions.tolist(), sizes.tolist())
             )
+            caption = _(
+                "Window {window} holds regions {held}. Each token attends only to tokens of its own region: "
+                "{open} of {pairs} are open (0); the others get -100, "
+                "a weight of about e<sup>-100</sup> after the softmax."
+            ).format(window=window, held=held, open=data["open"], pairs=pairs)
         return figure, data, caption + _note(data["geometry"])
 
 
-def _swin_t_stages() -> dict[str, dict]:
-    """Swin-T's four stages at 224x224 as (h, w, C, M) presets, read off the model's structure."""
-    presets = {}
+def _swin_t_stages() -> tuple[dict[str, dict], dict[str, str]]:
+    """Swin-T's four stages at 224x224 as (h, w, C, M) presets, read off the model's structure, and the
+    labels of their buttons in the current language (the names, the buttons' values, stay English)."""
+    presets, labels = {}, {}
     for row in complexity.stage_summary(swin.meta_model("swin_t", 7)):
-        label = f"Swin-T stage {row['stage']}: {row['height']}x{row['width']}, C={row['channels']}"
-        presets[label] = dict(h=row["height"], w=row["width"], C=row["channels"], M=row["window"])
-    return presets
+        fields = dict(stage=row["stage"], h=row["height"], w=row["width"], C=row["channels"])
+        name = "Swin-T stage {stage}: {h}x{w}, C={C}".format(**fields)
+        labels[name] = _("Swin-T stage {stage}: {h}x{w}, C={C}").format(**fields)
+        presets[name] = dict(h=row["height"], w=row["width"], C=row["channels"], M=row["window"])
+    return presets, labels
 
 
 class ComplexityExplorer(Explorer):
@@ -346,33 +377,53 @@ class ComplexityExplorer(Explorer):
     """
 
     def __init__(self, h: int = 56, w: int = 56, C: int = 96, M: int = 7):
-        self.presets = _swin_t_stages()
+        self.presets, self._labels = _swin_t_stages()
         super().__init__(
             dict(
-                h=_slider("h", "h (tokens)", h, 1, 256),
-                w=_slider("w", "w (tokens)", w, 1, 256),
+                h=_slider("h", _("h (tokens)"), h, 1, 256),
+                w=_slider("w", _("w (tokens)"), w, 1, 256),
                 C=_slider("C", "C", C, 8, 1536, 8),
                 M=_slider("M", "M", M, 1, 32),
             )
         )
 
+    def preset_label(self, name: str) -> str:
+        return self._labels[name]
+
     def draw(self, preset, h, w, C, M):
         figure, data = viz.complexity_picture(h, w, C, M)
-        caption = (
-            f"On {h}x{w} = {plural(h * w, 'token')} of width {C}: Ω(MSA) = {data['msa']:,} and "
-            f"Ω(W-MSA) = {data['wmsa']:,} multiply-accumulates, <b>{data['ratio']:.3g}x</b> less with {M}x{M} "
-            f"windows. The ratio is (4C + 2hw) / (4C + 2M²): it grows with the number of tokens."
+        caption = _(
+            "On {h}x{w} = {tokens} of width {C}: Ω(MSA) = {msa} and "
+            "Ω(W-MSA) = {wmsa} multiply-accumulates, <b>{ratio}x</b> less with {M}x{M} "
+            "windows. The ratio is (4C + 2hw) / (4C + 2M²): it grows with the number of tokens."
+        ).format(
+            h=h,
+            w=w,
+            C=C,
+            M=M,
+            tokens=_count(h * w, N_("{n} token"), N_("{n} tokens")),
+            msa=f"{data['msa']:,}",
+            wmsa=f"{data['wmsa']:,}",
+            ratio=f"{data['ratio']:.3g}",
         )
         m = data["window"]
         if m != M:
-            windows = f"one {m}x{m} window" if h == w else f"{m}x{m} windows"
+            windows = (_("one {m}x{m} window") if h == w else _("{m}x{m} windows")).format(m=m)
             caption += (
-                f"<br><i>M={M} is larger than the map's shorter side {m}: a Swin block uses {windows} there "
-                f"(and no shift), so Ω(W-MSA) is counted with M={m}.</i>"
+                "<br><i>"
+                + _(
+                    "M={M} is larger than the map's shorter side {m}: a Swin block uses {windows} there "
+                    "(and no shift), so Ω(W-MSA) is counted with M={m}."
+                ).format(M=M, m=m, windows=windows)
+                + "</i>"
             )
         elif h % M or w % M:
             caption += (
-                f"<br><i>{h}x{w} is not a multiple of M={M}: a Swin block pads the map first, and costs more.</i>"
+                "<br><i>"
+                + _("{h}x{w} is not a multiple of M={M}: a Swin block pads the map first, and costs more.").format(
+                    h=h, w=w, M=M
+                )
+                + "</i>"
             )
         return figure, data, caption
 
@@ -390,16 +441,16 @@ class RelativePositionExplorer(Explorer):
     def __init__(self, window_size: int = 4, query: tuple[int, int] = (1, 2), model=None):
         self.model = model
         controls = dict(
-            window_size=_slider("window_size", "window M", window_size, 1, 12),
-            query_row=_slider("query_row", "query row", query[0], 0, window_size - 1),
-            query_col=_slider("query_col", "query col", query[1], 0, window_size - 1),
+            window_size=_slider("window_size", _("window M"), window_size, 1, 12),
+            query_row=_slider("query_row", _("query row"), query[0], 0, window_size - 1),
+            query_col=_slider("query_col", _("query col"), query[1], 0, window_size - 1),
         )
         if model is not None:
             controls["window_size"].disabled = True
             controls.update(
-                stage=_slider("stage", "stage", 1, 1, len(model.layers)),
-                block=_slider("block", "block", 1, 1, len(model.layers[0].blocks)),
-                head=_slider("head", "head", 1, 1, model.layers[0].blocks[0].attn.num_heads),
+                stage=_slider("stage", _("stage"), 1, 1, len(model.layers)),
+                block=_slider("block", _("block"), 1, 1, len(model.layers[0].blocks)),
+                head=_slider("head", _("head"), 1, 1, model.layers[0].blocks[0].attn.num_heads),
             )
         super().__init__(controls)
 
@@ -420,18 +471,26 @@ class RelativePositionExplorer(Explorer):
     def draw(self, window_size, query_row, query_col, stage=None, block=None, head=None):
         M, table = window_size, None
         if self.model is not None:
-            _, attn = self._attention()
+            attn = self._attention()[1]
             with torch.no_grad():
                 table = attn.relative_position_bias_table[:, head - 1].detach().float().cpu()
         figure, data = viz.relative_position_picture(M, (query_row, query_col), table)
-        caption = (
-            f"The query at (row {query_row}, col {query_col}) of a {M}x{M} window reads "
-            f"{plural(M * M, 'row')} of the {(2 * M - 1) ** 2}-row table, one per key; the rows depend only on "
-            f"the offset query − key, so every window and every position share the same table."
+        caption = _(
+            "The query at (row {row}, col {col}) of a {M}x{M} window reads "
+            "{rows} of the {table}-row table, one per key; the rows depend only on "
+            "the offset query − key, so every window and every position share the same table."
+        ).format(
+            row=query_row,
+            col=query_col,
+            M=M,
+            rows=_count(M * M, N_("{n} row"), N_("{n} rows")),
+            table=(2 * M - 1) ** 2,
         )
         if self.model is not None:
             data.update(stage=stage, block=block, head=head)
-            caption += f" Shown: the learned bias of stage {stage}, block {block}, head {head}."
+            caption += _(" Shown: the learned bias of stage {stage}, block {block}, head {head}.").format(
+                stage=stage, block=block, head=head
+            )
         return figure, data, caption
 
 
@@ -456,13 +515,13 @@ class ReceptiveFieldExplorer(Explorer):
     ):
         super().__init__(
             dict(
-                height=_slider("height", "height H", height, 2, 40),
-                width=_slider("width", "width W", width, 2, 40),
-                window_size=_slider("window_size", "window M", window_size, 1, 12),
-                blocks=_slider("blocks", "blocks k", blocks, 0, 12),
-                shift=widgets.Checkbox(value=shift, description="shift every other block", style=_STYLE),
-                source_row=_slider("source_row", "source row", source[0], 0, height - 1),
-                source_col=_slider("source_col", "source col", source[1], 0, width - 1),
+                height=_slider("height", _("height H"), height, 2, 40),
+                width=_slider("width", _("width W"), width, 2, 40),
+                window_size=_slider("window_size", _("window M"), window_size, 1, 12),
+                blocks=_slider("blocks", _("blocks k"), blocks, 0, 12),
+                shift=widgets.Checkbox(value=shift, description=_("shift every other block"), style=_STYLE),
+                source_row=_slider("source_row", _("source row"), source[0], 0, height - 1),
+                source_col=_slider("source_col", _("source col"), source[1], 0, width - 1),
             )
         )
 
@@ -474,12 +533,14 @@ class ReceptiveFieldExplorer(Explorer):
         source = (source_row, source_col)
         figure, data = viz.receptive_field_picture(height, width, window_size, source, blocks, shift)
         n = int(data["reached"].sum())
-        caption = (
-            f"After {plural(blocks, 'block')}, {n} of {plural(height * width, 'token')} hold information "
-            f"from token {source}."
+        caption = _("After {blocks}, {n} of {tokens} hold information from token {source}.").format(
+            blocks=_count(blocks, N_("{n} block"), N_("{n} blocks")),
+            n=n,
+            tokens=_count(height * width, N_("{n} token"), N_("{n} tokens")),
+            source=source,
         )
         if not shift:
-            caption += " Without the shift it never leaves its first window."
+            caption += _(" Without the shift it never leaves its first window.")
         return figure, data, caption + _note(data["geometry"])
 
 
@@ -499,22 +560,24 @@ class HierarchyExplorer(Explorer):
         super().__init__(
             dict(
                 variant=widgets.ToggleButtons(options=list(self.VARIANTS.items()), value=variant, style=_STYLE),
-                img_size=_slider("img_size", "image side (pixels)", img_size, 32, 1024, 32),
-                window_size=widgets.Dropdown(options=[7, 12], value=window_size, description="window M", style=_STYLE),
+                img_size=_slider("img_size", _("image side (pixels)"), img_size, 32, 1024, 32),
+                window_size=widgets.Dropdown(
+                    options=[7, 12], value=window_size, description=_("window M"), style=_STYLE
+                ),
             )
         )
 
     def draw(self, variant, img_size, window_size):
         figure, data = viz.hierarchy_picture(variant, img_size, window_size)
         stages, resnet, macs = data["stages"], data["resnet"], data["macs"]
-        header = ["stage", "stride", "H x W", "C", "blocks", "M", "windows", "GMACs", "ResNet-50 H x W x C"]
+        header = [_("stage"), _("stride"), "H x W", "C", _("blocks"), "M", _("windows"), "GMACs", "ResNet-50 H x W x C"]
         rows = [
             [s["stage"], f"1/{s['stride']}", f"{s['height']}x{s['width']}", s["channels"], s["blocks"], s["window"],
              s["windows"], f"{s['macs'] / 1e9:.2f}", f"{r['height']}x{r['width']}x{r['channels']}"]
             for s, r in zip(stages, resnet)
         ]  # fmt: skip
-        caption = (
-            _table(header, rows) + f"Total {sum(macs.values()) / 1e9:.2f} GMACs for a {img_size}x{img_size} image."
+        caption = _table(header, rows) + _("Total {gmacs} GMACs for a {size}x{size} image.").format(
+            gmacs=f"{sum(macs.values()) / 1e9:.2f}", size=img_size
         )
         return figure, data, caption
 
@@ -534,9 +597,9 @@ class MultiScaleExplorer(Explorer):
     def __init__(self, scale: int = 4, blocks: int = 1, window_size: int = 7):
         super().__init__(
             dict(
-                scale=_slider("scale", "scale s (groups)", scale, 1, 8),
-                blocks=_slider("blocks", "blocks", blocks, 1, 6),
-                window_size=_slider("window_size", "Swin window M", window_size, 2, 14),
+                scale=_slider("scale", _("scale s (groups)"), scale, 1, 8),
+                blocks=_slider("blocks", _("blocks"), blocks, 1, 6),
+                window_size=_slider("window_size", _("Swin window M"), window_size, 2, 14),
             )
         )
 
@@ -544,28 +607,41 @@ class MultiScaleExplorer(Explorer):
         figure, data = viz.multi_scale_picture(scale, blocks, window_size)
         extents = [e[0] for e in data["extents"]]
         side = data["side"]
+        after = _count(blocks, N_("{n} block"), N_("{n} blocks"))
         if scale == 1:
-            res2net = (
-                f"A ResNet bottleneck (s = 1) has one 3x3 convolution: after {plural(blocks, 'block')} every "
-                f"channel sees the same {extents[0]}x{extents[0]} square"
-            )
+            res2net = _(
+                "A ResNet bottleneck (s = 1) has one 3x3 convolution: after {blocks} every "
+                "channel sees the same {e}x{e} square"
+            ).format(blocks=after, e=extents[0])
         else:
-            sides = ", ".join(f"{name} {e}x{e}" for name, e in zip(data["labels"], extents))
-            res2net = (
-                f"Res2Net with s = {scale}: the groups of block {blocks} see squares of {sides}, "
-                f"<b>{plural(len(set(extents)), 'size')} in one block</b>"
+            sides = _(", ").join(f"{name} {e}x{e}" for name, e in zip(data["labels"], extents))
+            res2net = _(
+                "Res2Net with s = {scale}: the groups of block {block} see squares of {sides}, "
+                "<b>{sizes} in one block</b>"
+            ).format(
+                scale=scale,
+                block=blocks,
+                sides=sides,
+                sizes=_count(len(set(extents)), N_("{n} size"), N_("{n} sizes")),
             )
         if all(data["clipped"]):
-            res2net += f" (every square is clipped by the {side}x{side} map: each group sees all of it)"
+            res2net += _(" (every square is clipped by the {side}x{side} map: each group sees all of it)").format(
+                side=side
+            )
         elif any(data["clipped"]):
-            res2net += f" (the largest are clipped by the {side}x{side} map)"
+            res2net += _(" (the largest are clipped by the {side}x{side} map)").format(side=side)
         rows, cols = data["swin_extent"]
-        swin = (
-            f"Swin with M = {data['geometry']['window']} reaches {rows}x{cols} tokens "
-            f"({data['swin_reached']} of {side * side}) after {plural(blocks, 'block')}"
+        swin = _("Swin with M = {m} reaches {rows}x{cols} tokens ({reached} of {total}) after {blocks}").format(
+            m=data["geometry"]["window"],
+            rows=rows,
+            cols=cols,
+            reached=data["swin_reached"],
+            total=side * side,
+            blocks=after,
         )
         if blocks == 1:
-            swin += ": one window"
+            swin += _(": one window")
         g = data["geometry"]  # the picture shows the map itself, not the padding the blocks add
-        caption = f"{res2net}. {swin}." + _note(dict(g, note=g["note"].replace(" (grey)", "")))
+        note = g["note"].replace(" (grey)", "").replace(_(" (grey)"), "")  # the note of viz, in either language
+        caption = _("{res2net}. {swin}.").format(res2net=res2net, swin=swin) + _note(dict(g, note=note))
         return figure, data, caption
