@@ -18,6 +18,7 @@ import torch.nn as nn
 
 from ..attention import MultiHeadSelfAttention, scaled_dot_product_attention
 from ..complexity import counted_macs
+from ..language import N_, _
 from ._feedback import (
     Case,
     Exercise,
@@ -28,7 +29,6 @@ from ._feedback import (
     read_number,
     read_tensor,
     shown,
-    tensor_reader,
 )
 
 __all__ = ["check_attention", "check_split_heads", "check_msa", "check_msa_macs"]
@@ -36,6 +36,15 @@ __all__ = ["check_attention", "check_split_heads", "check_msa", "check_msa_macs"
 
 def _shapes(**tensors) -> str:
     return ", ".join(f"{key} {tuple(t.shape)}" for key, t in tensors.items())
+
+
+def _tensor_reader(what: str):
+    """The reader of an answer that is one tensor, named ``what`` (marked ``N_``) in the current language."""
+
+    def read(answer, case: Case, name: str):
+        return read_tensor(answer, _(what))
+
+    return read
 
 
 def _randn(generator: torch.Generator, *shape: int) -> torch.Tensor:
@@ -53,7 +62,10 @@ def _attention_cases() -> list[Case]:
         (_randn(g, 3, 4, 6), _randn(g, 3, 7, 6), _randn(g, 3, 7, 2)),  # n_q != n_k
         (2.0 * _randn(g, 2, 3, 4, 8), 2.0 * _randn(g, 2, 3, 4, 8), _randn(g, 2, 3, 4, 8)),  # a heads axis
     ]
-    return [Case(q, k, v, where=f"for {_shapes(q=q, k=k, v=v)}", q=q, k=k, v=v) for q, k, v in inputs]
+    return [
+        Case(q, k, v, where=_("for {shapes}").format(shapes=_shapes(q=q, k=k, v=v)), q=q, k=k, v=v)
+        for q, k, v in inputs
+    ]
 
 
 def _attention_with(q, k, v, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -63,7 +75,8 @@ def _attention_with(q, k, v, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _read_attention(answer, case: Case, name: str):
     if isinstance(answer, torch.Tensor) or not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        return Mismatch("type", f"{name} should return a pair (out, weights), got {type(answer).__name__}")
+        message = _("{name} should return a pair (out, weights), got {type}")
+        return Mismatch("type", message.format(name=name, type=type(answer).__name__))
     out, weights = answer
     weights = read_tensor(weights, "weights")
     if isinstance(weights, Mismatch):
@@ -80,14 +93,14 @@ def _compare_attention(answer, expected, case: Case) -> Mismatch | None:
     if not torch.allclose(row_sums, torch.ones_like(row_sums), atol=1e-4):
         return Mismatch(
             "values",
-            "your weights do not sum to 1 over the keys",
-            "did you apply the softmax over the last axis (the keys)?",
+            _("your weights do not sum to 1 over the keys"),
+            _("did you apply the softmax over the last axis (the keys)?"),
         )
     if compare_tensors("weights", weights, expected_weights):
         return Mismatch(
             "values",
-            "the weights sum to 1 but have wrong values",
-            "they should be softmax(q @ k^T / sqrt(d_k), dim=-1)",
+            _("the weights sum to 1 but have wrong values"),
+            _("they should be softmax(q @ k^T / sqrt(d_k), dim=-1)"),
         )
     return compare_tensors("out", out, expected_out)
 
@@ -102,38 +115,37 @@ ATTENTION = Exercise(
     reference=lambda c: scaled_dot_product_attention(c.q, c.k, c.v),
     read=_read_attention,
     compare=_compare_attention,
-    returns="(out, weights)",
-    success="{name} matches swin_edu.attention.scaled_dot_product_attention (out and weights)",
+    returns=N_("(out, weights)"),
+    success=N_("{name} matches swin_edu.attention.scaled_dot_product_attention (out and weights)"),
     mistakes=[
         Mistake(
             "softmax over the queries",
-            "they sum to 1 over the queries instead: take the softmax over the last axis, dim=-1",
+            N_("they sum to 1 over the queries instead: take the softmax over the last axis, dim=-1"),
             when=_sums_over_queries,
         ),
         Mistake(
             "no scale",
-            lambda c: (
-                f"you forgot to divide by sqrt(d_k): the logits q @ k^T must be scaled by 1 / sqrt({c.q.shape[-1]})"
-            ),
+            lambda c: _(
+                "you forgot to divide by sqrt(d_k): the logits q @ k^T must be scaled by 1 / sqrt({d_k})"
+            ).format(d_k=c.q.shape[-1]),
             wrong=lambda c: _attention_with(c.q, c.k, c.v, 1.0),
         ),
         Mistake(
             "scale 1/d_k",
-            lambda c: (
-                f"you divided the logits by d_k = {c.q.shape[-1]}; the scale is 1 / sqrt(d_k) = "
-                f"1 / {math.sqrt(c.q.shape[-1]):.3g}"
+            lambda c: _("you divided the logits by d_k = {d_k}; the scale is 1 / sqrt(d_k) = 1 / {root}").format(
+                d_k=c.q.shape[-1], root=f"{math.sqrt(c.q.shape[-1]):.3g}"
             ),
             wrong=lambda c: _attention_with(c.q, c.k, c.v, 1 / c.q.shape[-1]),
         ),
         Mistake(
             "q and k swapped",
-            "q and k are swapped: the weights are softmax(q @ k^T), one row per query, one column per key",
+            N_("q and k are swapped: the weights are softmax(q @ k^T), one row per query, one column per key"),
             wrong=lambda c: _attention_with(c.k, c.q, c.v, 1 / math.sqrt(c.q.shape[-1])),
             kinds=("values", "shape"),
         ),
         Mistake(
             "out from another tensor",
-            "out is weights @ v, so its last axis is v's width d_v",
+            N_("out is weights @ v, so its last axis is v's width d_v"),
             when=lambda a, c: isinstance(a[0], torch.Tensor) and a[0].shape[-1] != c.v.shape[-1],
             kinds=("shape",),
         ),
@@ -162,7 +174,8 @@ def _split_cases() -> list[Case]:
     cases = []
     for shape, heads in [((2, 5, 12), 3), ((1, 7, 16), 4), ((3, 4, 8), 8)]:
         x = _randn(g, *shape)
-        cases.append(Case(x, heads, where=f"for x {shape} and num_heads={heads}", x=x, heads=heads))
+        where = _("for x {shape} and num_heads={heads}").format(shape=shape, heads=heads)
+        cases.append(Case(x, heads, where=where, x=x, heads=heads))
     return cases
 
 
@@ -179,24 +192,28 @@ def _bhnd(c: Case) -> tuple[int, int, int, int]:
 SPLIT_HEADS = Exercise(
     cases=_split_cases,
     reference=lambda c: _split(c.x, c.heads),
-    read=tensor_reader("the result"),
-    compare=lambda got, expected, c: compare_tensors("the result", got, expected),
-    success="{name} splits (B, N, C) into (B, h, N, C/h) as MultiHeadSelfAttention.split_heads does",
+    read=_tensor_reader(N_("the result")),
+    compare=lambda got, expected, c: compare_tensors(_("the result"), got, expected),
+    success=N_("{name} splits (B, N, C) into (B, h, N, C/h) as MultiHeadSelfAttention.split_heads does"),
     mistakes=[
         Mistake(
             "no transpose",
-            lambda c: f"shape {_bhnd(c)} is (B, N, h, d): transpose(1, 2) to get (B, h, N, d)",
+            lambda c: _("shape {shape} is (B, N, h, d): transpose(1, 2) to get (B, h, N, d)").format(shape=_bhnd(c)),
             when=lambda a, c: tuple(a.shape) == _bhnd(c) and c.x.shape[1] != c.heads,
             kinds=("shape",),
         ),
         Mistake(
             "reshape straight to (B, h, N, d)",
-            "a reshape straight to (B, h, N, d) mixes tokens into heads; reshape to (B, N, h, d) first, "
-            "then transpose(1, 2)",
+            N_(
+                "a reshape straight to (B, h, N, d) mixes tokens into heads; reshape to (B, N, h, d) first, "
+                "then transpose(1, 2)"
+            ),
             wrong=lambda c: c.x.reshape(c.x.shape[0], c.heads, c.x.shape[1], -1),
         ),
         Mistake(
-            "other channels", "head i should hold channels i*d .. (i+1)*d - 1 of every token", when=lambda a, c: True
+            "other channels",
+            N_("head i should hold channels i*d .. (i+1)*d - 1 of every token"),
+            when=lambda a, c: True,
         ),
     ],
 )
@@ -251,7 +268,7 @@ def _msa_cases() -> list[Case]:
         x = _randn(g, B, N, C)
         params = (_randn(g, 3 * C, C) / math.sqrt(C), 0.1 * _randn(g, 3 * C), _randn(g, C, C) / math.sqrt(C))
         params = (*params, 0.1 * _randn(g, C))
-        where = f"for x {(B, N, C)} and num_heads={heads}"
+        where = _("for x {shape} and num_heads={heads}").format(shape=(B, N, C), heads=heads)
         cases.append(Case(x, *params, heads, where=where, inputs=(x, *params), heads=heads, C=C))
     return cases
 
@@ -269,34 +286,36 @@ def _msa_mistake(name: str, hint, heads, scale, project=True, swap_qk=False) -> 
 MSA = Exercise(
     cases=_msa_cases,
     reference=lambda c: _torch_msa(*c.inputs, c.heads),
-    read=tensor_reader("the output"),
-    compare=lambda got, expected, c: compare_tensors("the output", got, expected, atol=1e-4, rtol=1e-4),
-    success="{name} equals torch.nn.MultiheadAttention with the same weights",
+    read=_tensor_reader(N_("the output")),
+    compare=lambda got, expected, c: compare_tensors(_("the output"), got, expected, atol=1e-4, rtol=1e-4),
+    success=N_("{name} equals torch.nn.MultiheadAttention with the same weights"),
     mistakes=[
         _msa_mistake(
             "no output projection",
-            "you forgot the output projection w_o, b_o",
+            N_("you forgot the output projection w_o, b_o"),
             lambda c: c.heads,
             lambda c: 1 / math.sqrt(c.C // c.heads),
             project=False,
         ),
         _msa_mistake(
             "one head",
-            lambda c: f"this is one head of width C = {c.C}: split it into {c.heads} heads",
+            lambda c: _("this is one head of width C = {C}: split it into {heads} heads").format(C=c.C, heads=c.heads),
             lambda c: 1,
             lambda c: 1 / math.sqrt(c.C),
         ),
         _msa_mistake(
             "scale by sqrt(C)",
-            lambda c: f"you scaled by 1 / sqrt(C); a head's d_k is C / num_heads = {c.C // c.heads}",
+            lambda c: _("you scaled by 1 / sqrt(C); a head's d_k is C / num_heads = {d_k}").format(d_k=c.C // c.heads),
             lambda c: c.heads,
             lambda c: 1 / math.sqrt(c.C),
         ),
-        _msa_mistake("no scale", "you forgot to divide the logits by sqrt(d_k)", lambda c: c.heads, lambda c: 1.0),
+        _msa_mistake("no scale", N_("you forgot to divide the logits by sqrt(d_k)"), lambda c: c.heads, lambda c: 1.0),
         _msa_mistake(
             "q and k swapped",
-            "q and k are swapped: w_qkv stacks the query, key and value projections in that order, so the first "
-            "C rows make q; with k @ q^T each query's weights run down a column instead of along a row",
+            N_(
+                "q and k are swapped: w_qkv stacks the query, key and value projections in that order, so the first "
+                "C rows make q; with k @ q^T each query's weights run down a column instead of along a row"
+            ),
             lambda c: c.heads,
             lambda c: 1 / math.sqrt(c.C // c.heads),
             swap_qk=True,
@@ -323,7 +342,7 @@ def check_msa(fn) -> ExerciseResult:
 
 def _macs_cases() -> list[Case]:
     return [
-        Case(n, C, where=f"for n={n}, C={C}", n=n, C=C, heads=heads)
+        Case(n, C, where=_("for n={n}, C={C}").format(n=n, C=C), n=n, C=C, heads=heads)
         for n, C, heads in [(5, 16, 4), (49, 8, 2), (20, 12, 3)]
     ]
 
@@ -342,7 +361,8 @@ def _counted_macs(n: int, C: int, heads: int) -> int:
 def _compare_macs(got, counted: int, c: Case) -> Mismatch | None:
     if got == counted:
         return None
-    return Mismatch("values", f"{c.name}({c.n}, {c.C}) = {shown(got)}, but the counted MACs are {counted:,}")
+    message = _("{call} = {got}, but the counted MACs are {counted}")
+    return Mismatch("values", message.format(call=f"{c.name}({c.n}, {c.C})", got=shown(got), counted=f"{counted:,}"))
 
 
 MSA_MACS = Exercise(
@@ -350,31 +370,31 @@ MSA_MACS = Exercise(
     reference=_counted,
     read=lambda answer, c, name: read_number(answer, f"{name}({c.n}, {c.C})"),
     compare=_compare_macs,
-    success="{name} agrees with the multiply-accumulates counted by torch.utils.flop_counter",
+    success=N_("{name} agrees with the multiply-accumulates counted by torch.utils.flop_counter"),
     mistakes=[
         Mistake(
             "no output projection",
-            "you left out the output projection, another n·C²",
+            N_("you left out the output projection, another n·C²"),
             wrong=lambda c: 3 * c.n * c.C**2 + 2 * c.n**2 * c.C,
         ),
         Mistake(
             "one attention product",
-            "Q Kᵀ and the weighted sum A V cost n²C each: the second term is 2n²C",
+            N_("Q Kᵀ and the weighted sum A V cost n²C each: the second term is 2n²C"),
             wrong=lambda c: 4 * c.n * c.C**2 + c.n**2 * c.C,
         ),
         Mistake(
             "no attention products",
-            "you left out the attention products Q Kᵀ and A V (2n²C)",
+            N_("you left out the attention products Q Kᵀ and A V (2n²C)"),
             wrong=lambda c: 4 * c.n * c.C**2,
         ),
         Mistake(
             "no projections",
-            "you left out the four projections q, k, v and the output (4nC²)",
+            N_("you left out the four projections q, k, v and the output (4nC²)"),
             wrong=lambda c: 2 * c.n**2 * c.C,
         ),
         Mistake(
             "FLOPs",
-            "you counted FLOPs (2 per multiply-accumulate); the paper counts MACs",
+            N_("you counted FLOPs (2 per multiply-accumulate); the paper counts MACs"),
             wrong=lambda c: 2 * (4 * c.n * c.C**2 + 2 * c.n**2 * c.C),
         ),
     ],

@@ -16,6 +16,7 @@ import re
 import numpy as np
 
 from .. import complexity
+from ..language import N_, _
 from ..swin import meta_model
 from ..windows import window_grid
 from ._feedback import ExerciseResult, Mismatch, Mistake, fail, read_whole_number, report
@@ -49,17 +50,17 @@ def _tokens_facts() -> dict:
 TOKEN_MISTAKES = (
     Mistake(
         "pixels",
-        "{answer} is the number of pixels; a token is a whole {p}x{p} patch of them",
+        N_("{answer} is the number of pixels; a token is a whole {p}x{p} patch of them"),
         when=lambda a, f: a == f["H"] * f["W"],
     ),
     Mistake(
         "one side",
-        "{answer} patches fit along one side; the patches form a square grid",
+        N_("{answer} patches fit along one side; the patches form a square grid"),
         when=lambda a, f: a == f["side"],
     ),
     Mistake(
         "p pixels per patch",
-        "a {p}x{p} patch holds {pp} pixels, not {p}",
+        N_("a {p}x{p} patch holds {pp} pixels, not {p}"),
         when=lambda a, f: a == f["H"] * f["W"] // f["p"],
     ),
 )
@@ -74,12 +75,12 @@ def check_tokens(answer) -> ExerciseResult:
         return fail(value)
     facts = _tokens_facts()
     if value == facts["expected"]:
-        return report(True, "({H}/{p}) x ({W}/{p}) patches, one token each: the stage-1 map".format(**facts))
+        return report(True, _("({H}/{p}) x ({W}/{p}) patches, one token each: the stage-1 map").format(**facts))
     for mistake in TOKEN_MISTAKES:
         if mistake.when(value, facts):
-            message = mistake.hint.format(answer=value, pp=facts["p"] ** 2, **facts)
+            message = _(mistake.hint).format(answer=value, pp=facts["p"] ** 2, **facts)
             return fail(Mismatch("values", message, mistake=mistake.name))
-    message = "{answer} is not it: count the {p}x{p} patches along each side of the {H}x{W} image"
+    message = _("{answer} is not it: count the {p}x{p} patches along each side of the {H}x{W} image")
     return fail(Mismatch("values", message.format(answer=value, **facts)))
 
 
@@ -93,22 +94,24 @@ def check_stage_at_stride(stage, channels, stride: int = 16) -> ExerciseResult:
     rows = {r["stage"]: r for r in _stages()}
     if stride not in {r["stride"] for r in rows.values()}:
         strides = [r["stride"] for r in rows.values()]
-        return fail(Mismatch("values", f"no stage of Swin-T has stride {stride}; the strides are {strides}"))
+        message = _("no stage of Swin-T has stride {stride}; the strides are {strides}")
+        return fail(Mismatch("values", message.format(stride=stride, strides=strides)))
     right = next(r for r in rows.values() if r["stride"] == stride)
     if stage not in rows:
-        return fail(Mismatch("values", f"Swin-T has stages {min(rows)} to {max(rows)}, not {stage}"))
+        message = _("Swin-T has stages {first} to {last}, not {stage}")
+        return fail(Mismatch("values", message.format(first=min(rows), last=max(rows), stage=stage)))
     if stage != right["stage"]:
-        message = f"stage {stage} has stride {rows[stage]['stride']}, not {stride}"
-        return fail(Mismatch("values", message, "each patch merging doubles the stride"))
+        message = _("stage {stage} has stride {its}, not {stride}").format(
+            stage=stage, its=rows[stage]["stride"], stride=stride
+        )
+        return fail(Mismatch("values", message, _("each patch merging doubles the stride")))
     if channels != right["channels"]:
-        message = f"stage {stage} is right, but {channels} channels is not"
-        hint = f"stage 1 has C = {rows[1]['channels']}, and each patch merging doubles the channels"
+        message = _("stage {stage} is right, but {channels} channels is not").format(stage=stage, channels=channels)
+        hint = _("stage 1 has C = {C}, and each patch merging doubles the channels").format(C=rows[1]["channels"])
         return fail(Mismatch("values", message, hint))
-    return report(
-        True,
-        f"stage {stage}: a {right['height']}x{right['width']} map of {channels} channels, one token per "
-        f"{stride}x{stride} pixels",
-    )
+    message = _("stage {stage}: a {height}x{width} map of {channels} channels, one token per {stride}x{stride} pixels")
+    facts = dict(stage=stage, height=right["height"], width=right["width"], channels=channels, stride=stride)
+    return report(True, message.format(**facts))
 
 
 def check_windows(n_windows, tokens_per_window) -> ExerciseResult:
@@ -124,20 +127,22 @@ def check_windows(n_windows, tokens_per_window) -> ExerciseResult:
     problems = []
     if n_windows != stage1["windows"]:
         if n_windows == window_grid(H, W, M).rows:
-            problems.append(f"n_windows = {n_windows} counts the windows along one side only")
+            problems.append(_("n_windows = {n} counts the windows along one side only").format(n=n_windows))
         else:
-            problems.append(f"n_windows = {n_windows} is not it: count the {M}x{M} windows that tile the {H}x{W} map")
+            message = _("n_windows = {n} is not it: count the {M}x{M} windows that tile the {H}x{W} map")
+            problems.append(message.format(n=n_windows, M=M, H=H, W=W))
     if tokens_per_window != M * M:
         if tokens_per_window == M:
-            problems.append(f"tokens_per_window = {M} is one row of the window; it is {M}x{M}")
+            problems.append(_("tokens_per_window = {M} is one row of the window; it is {M}x{M}").format(M=M))
         else:
-            problems.append(f"tokens_per_window = {tokens_per_window} is not it: a window is {M}x{M} tokens")
+            message = _("tokens_per_window = {n} is not it: a window is {M}x{M} tokens")
+            problems.append(message.format(n=tokens_per_window, M=M))
     if problems:
-        return fail(Mismatch("values", "; ".join(problems)))
-    return report(
-        True,
-        f"({H}/{M}) x ({W}/{M}) windows of {M}x{M} tokens; each token attends to the tokens of its own window only",
+        return fail(Mismatch("values", _("; ").join(problems)))
+    message = _(
+        "({H}/{M}) x ({W}/{M}) windows of {M}x{M} tokens; each token attends to the tokens of its own window only"
     )
+    return report(True, message.format(H=H, W=W, M=M))
 
 
 def _notebook_number(value) -> str | None:
@@ -154,19 +159,25 @@ def check_term_notebooks(answer) -> ExerciseResult:
     ``answer`` is a dict from term to notebook, written as ``4``, ``"04"`` or ``"04_shifted_windows"``.
     """
     if not isinstance(answer, dict):
-        return fail(Mismatch("type", f"answer should be a dict from term to notebook, got {type(answer).__name__}"))
+        message = _("answer should be a dict from term to notebook, got {type}")
+        return fail(Mismatch("type", message.format(type=type(answer).__name__)))
     missing = [term for term in TERM_NOTEBOOKS if answer.get(term) is None]
     if missing:
-        message = f"{len(missing)} of {len(TERM_NOTEBOOKS)} terms have no notebook yet: {', '.join(missing)}"
+        message = _("{count} of {total} terms have no notebook yet: {terms}").format(
+            count=len(missing), total=len(TERM_NOTEBOOKS), terms=", ".join(missing)
+        )
         return fail(Mismatch("missing", message))
     wrong = []
     for term, notebook in TERM_NOTEBOOKS.items():
         given = _notebook_number(answer[term])
         if given is None:
-            wrong.append(f"{term!r}: {answer[term]!r} is not a notebook number (write e.g. 4 or '04')")
+            message = _("{term}: {given} is not a notebook number (write e.g. 4 or '04')")
+            wrong.append(message.format(term=repr(term), given=repr(answer[term])))
         elif given != notebook:
-            wrong.append(f"{term!r} is not built in {given}")
+            wrong.append(_("{term} is not built in {given}").format(term=repr(term), given=given))
     if wrong:
-        message = f"{len(wrong)} of {len(TERM_NOTEBOOKS)} not yet: " + "; ".join(wrong) + " (see the glossary)"
+        message = _("{count} of {total} not yet: {wrong} (see the glossary)").format(
+            count=len(wrong), total=len(TERM_NOTEBOOKS), wrong=_("; ").join(wrong)
+        )
         return fail(Mismatch("values", message))
-    return report(True, f"all {len(TERM_NOTEBOOKS)} terms are where the course builds them")
+    return report(True, _("all {total} terms are where the course builds them").format(total=len(TERM_NOTEBOOKS)))

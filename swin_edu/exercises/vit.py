@@ -21,6 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..complexity import msa_macs
+from ..language import N_, _
 from ..vit import PatchEmbed, VisionTransformer, patchify
 from ._feedback import (
     Case,
@@ -36,10 +37,18 @@ from ._feedback import (
     read_tensor,
     same,
     shown,
-    tensor_reader,
 )
 
 __all__ = ["check_unpatchify", "check_vit_cost", "check_resize_pos_embed", "check_linear_from_conv"]
+
+
+def _tensor_reader(what: str):
+    """The reader of an answer that is one tensor, named ``what`` (marked ``N_``) in the current language."""
+
+    def read(answer, case: Case, name: str):
+        return read_tensor(answer, _(what))
+
+    return read
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -52,7 +61,7 @@ def _unpatchify_cases() -> list[Case]:
     for B, H, W, p in [(2, 8, 12, 4), (1, 6, 6, 3), (2, 4, 10, 2)]:
         images = torch.rand(B, 3, H, W, generator=g)
         tokens = patchify(images, p)  # (B, N, p*p*3)
-        where = f"for tokens {tuple(tokens.shape)}, p={p}, height={H}, width={W}"
+        where = _("for tokens {shape}, p={p}, height={H}, width={W}").format(shape=tuple(tokens.shape), p=p, H=H, W=W)
         cases.append(Case(tokens, p, H, W, where=where, images=images, tokens=tokens, p=p))
     return cases
 
@@ -69,41 +78,45 @@ def _first_patch_has_the_right_pixels(got: torch.Tensor, c: Case) -> bool:
 UNPATCHIFY = Exercise(
     cases=_unpatchify_cases,
     reference=lambda c: c.images,
-    read=tensor_reader("the image"),
-    compare=lambda got, expected, c: compare_tensors("the image", got, expected),
-    what="the image",
-    success="{name} turns patchify's tokens back into the images they came from",
+    read=_tensor_reader(N_("the image")),
+    compare=lambda got, expected, c: compare_tensors(_("the image"), got, expected),
+    what=N_("the image"),
+    success=N_("{name} turns patchify's tokens back into the images they came from"),
     mistakes=[
         Mistake(
             "plain reshape",
-            "a plain reshape of the tokens to (B, 3, H, W) scrambles them: first reshape to "
-            "(B, H/p, W/p, p, p, 3), then permute to (B, 3, H/p, p, W/p, p)",
+            N_(
+                "a plain reshape of the tokens to (B, 3, H, W) scrambles them: first reshape to "
+                "(B, H/p, W/p, p, p, 3), then permute to (B, 3, H/p, p, W/p, p)"
+            ),
             wrong=lambda c: c.tokens.reshape(c.images.shape),
         ),
         Mistake(
             "patches in the wrong order",
-            "the top-left patch is right but others are not: number the patches row by row, left to right",
+            N_("the top-left patch is right but others are not: number the patches row by row, left to right"),
             when=lambda got, c: same(_top_left(got, c.p), _top_left(c.images, c.p)),
         ),
         Mistake(
             "rows and columns swapped in a patch",
-            "inside each patch, rows and columns are swapped: a token holds its pixels row by row",
+            N_("inside each patch, rows and columns are swapped: a token holds its pixels row by row"),
             when=lambda got, c: same(_top_left(got, c.p), _top_left(c.images, c.p).transpose(-2, -1)),
         ),
         Mistake(
             "channels first in a patch",
-            "the top-left patch has the right pixels in the wrong places: a token's p*p*3 numbers are in "
-            "(row, column, channel) order, so reshape it to (p, p, 3), not (3, p, p)",
+            N_(
+                "the top-left patch has the right pixels in the wrong places: a token's p*p*3 numbers are in "
+                "(row, column, channel) order, so reshape it to (p, p, 3), not (3, p, p)"
+            ),
             when=_first_patch_has_the_right_pixels,
         ),
         Mistake(
             "pixels in the wrong places",
-            "the pixels land in the wrong places: check the reshape to (B, H/p, W/p, p, p, 3) and the permute",
+            N_("the pixels land in the wrong places: check the reshape to (B, H/p, W/p, p, p, 3) and the permute"),
             when=lambda got, c: True,
         ),
         Mistake(
             "channels last",
-            "that is channels-last; images are channels-first (B, 3, H, W)",
+            N_("that is channels-last; images are channels-first (B, 3, H, W)"),
             when=lambda got, c: tuple(got.shape) == tuple(c.images.permute(0, 2, 3, 1).shape),
             kinds=("shape",),
         ),
@@ -140,9 +153,11 @@ def _call_text(c: Case) -> str:
 def _compare_vit_cost(answer, expected, c: Case) -> Mismatch | None:
     (tokens, macs), (hw, omega) = answer, expected
     if tokens != hw:
-        return Mismatch("values", f"{_call_text(c)} gives {shown(tokens)} tokens, expected {hw:,}")
+        message = _("{call} gives {got} tokens, expected {expected}")
+        return Mismatch("values", message.format(call=_call_text(c), got=shown(tokens), expected=f"{hw:,}"))
     if not same(macs, omega):
-        return Mismatch("values", f"{_call_text(c)} gives {shown(macs)} MACs, expected Omega(MSA) = {omega:,}")
+        message = _("{call} gives {got} MACs, expected Omega(MSA) = {expected}")
+        return Mismatch("values", message.format(call=_call_text(c), got=shown(macs), expected=f"{omega:,}"))
     return None
 
 
@@ -156,33 +171,37 @@ VIT_COST = Exercise(
     reference=lambda c: (c.hw, msa_macs(c.side, c.side, c.C)),
     read=lambda answer, c, name: read_pair(answer, name, "(tokens, macs)", _call_text(c)),
     compare=_compare_vit_cost,
-    returns="(tokens, macs)",
-    success="{name} gives the number of tokens and Omega(MSA) = 4hwC^2 + 2(hw)^2 C",
+    returns=N_("(tokens, macs)"),
+    success=N_("{name} gives the number of tokens and Omega(MSA) = 4hwC^2 + 2(hw)^2 C"),
     mistakes=[
         Mistake(
             "grid side",
-            lambda c: f"{c.side} is the side of the patch grid; the tokens are its square",
+            lambda c: _("{side} is the side of the patch grid; the tokens are its square").format(side=c.side),
             when=lambda got, c: got[0] == c.side,
         ),
         Mistake(
             "pixels",
-            "count patches, not pixels: (img_size / patch_size)^2",
+            N_("count patches, not pixels: (img_size / patch_size)^2"),
             when=lambda got, c: got[0] == c.img_size**2,
         ),
         _macs_mistake(
-            "no attention products", "you left out 2(hw)^2 C, the products Q K^T and A V", lambda c: 4 * c.hw * c.C**2
+            "no attention products",
+            N_("you left out 2(hw)^2 C, the products Q K^T and A V"),
+            lambda c: 4 * c.hw * c.C**2,
         ),
         _macs_mistake(
-            "no projections", "you left out 4hwC^2, the projections q, k, v and the output", lambda c: 2 * c.hw**2 * c.C
+            "no projections",
+            N_("you left out 4hwC^2, the projections q, k, v and the output"),
+            lambda c: 2 * c.hw**2 * c.C,
         ),
         _macs_mistake(
             "one attention product",
-            "Q K^T and A V cost (hw)^2 C each: the second term is 2(hw)^2 C",
+            N_("Q K^T and A V cost (hw)^2 C each: the second term is 2(hw)^2 C"),
             lambda c: 4 * c.hw * c.C**2 + c.hw**2 * c.C,
         ),
         _macs_mistake(
             "FLOPs",
-            "you counted FLOPs (2 per multiply-accumulate); the paper counts MACs",
+            N_("you counted FLOPs (2 per multiply-accumulate); the paper counts MACs"),
             lambda c: 2 * msa_macs(c.side, c.side, c.C),
         ),
     ],
@@ -231,7 +250,7 @@ def _resize_cases() -> list[Case]:
         (torch.randn(1, 1 + 9, 5, generator=g), 5),
         (torch.randn(1, 1 + 16, 6, generator=g), 7),
     ]
-    where = "for pos_embed {shape} and new_side={side}"
+    where = _("for pos_embed {shape} and new_side={side}")
     return [
         Case(pe, side, where=where.format(shape=tuple(pe.shape), side=side), pos_embed=pe, side=side)
         for pe, side in inputs
@@ -241,7 +260,7 @@ def _resize_cases() -> list[Case]:
 def _mode_mistake(mode: str) -> Mistake:
     return Mistake(
         f"mode {mode}",
-        f"this is mode='{mode}'; use mode='bilinear', align_corners=False",
+        lambda c: _("this is mode='{mode}'; use mode='bilinear', align_corners=False").format(mode=mode),
         wrong=lambda c: _resize_reference(c.pos_embed, c.side, mode),
     )
 
@@ -249,26 +268,28 @@ def _mode_mistake(mode: str) -> Mistake:
 RESIZE_POS_EMBED = Exercise(
     cases=_resize_cases,
     reference=lambda c: _resize_reference(c.pos_embed, c.side),
-    read=tensor_reader("the position embedding"),
-    compare=lambda got, expected, c: compare_tensors("the position embedding", got, expected),
-    what="the position embedding",
-    success="{name} keeps the class entry and resizes the grid of position embeddings",
+    read=_tensor_reader(N_("the position embedding")),
+    compare=lambda got, expected, c: compare_tensors(_("the position embedding"), got, expected),
+    what=N_("the position embedding"),
+    success=N_("{name} keeps the class entry and resizes the grid of position embeddings"),
     mistakes=[
         Mistake(
             "class entry lost",
-            "the class token's entry is missing; keep pos_embed[:, :1] and put it first",
+            N_("the class token's entry is missing; keep pos_embed[:, :1] and put it first"),
             when=lambda got, c: tuple(got.shape) == (1, c.side**2, c.pos_embed.shape[-1]),
             kinds=("shape",),
         ),
         Mistake(
             "class entry changed",
-            "the first entry must be the class token's, unchanged (it has no place on the grid)",
+            N_("the first entry must be the class token's, unchanged (it has no place on the grid)"),
             when=lambda got, c: not same(got[:, 0], c.pos_embed[:, 0]),
         ),
         Mistake(
             "reshape straight to (1, C, n, n)",
-            "the grid is (n*n, C) with channels last; reshape it to (1, n, n, C) and permute to (1, C, n, n) "
-            "before interpolating (and back after)",
+            N_(
+                "the grid is (n*n, C) with channels last; reshape it to (1, n, n, C) and permute to (1, C, n, n) "
+                "before interpolating (and back after)"
+            ),
             wrong=lambda c: _resize_reference(c.pos_embed, c.side, grid_first=False),
         ),
         _mode_mistake("bicubic"),
@@ -303,13 +324,13 @@ def _linear_cases() -> list[Case]:
             embed.proj.weight.copy_(torch.randn(C, 3, p, p, generator=g) / (p * math.sqrt(3)))
             embed.proj.bias.copy_(torch.randn(C, generator=g))  # a bias that cannot be forgotten unseen
         x = torch.rand(2, 3, 3 * p, 2 * p, generator=g)
-        where = f"for Conv2d(3, {C}, kernel_size={p}, stride={p})"
+        where = _("for {conv}").format(conv=f"Conv2d(3, {C}, kernel_size={p}, stride={p})")
         cases.append(Case(embed.proj, where=where, embed=embed, conv=embed.proj, p=p, C=C, x=x))
     return cases
 
 
 def _weight_of(linear) -> torch.Tensor | Mismatch:
-    return read_tensor(linear.weight, "its weight")
+    return read_tensor(linear.weight, _("its weight"))
 
 
 def _compare_linear(linear: nn.Linear, expected: torch.Tensor, c: Case) -> Mismatch | None:
@@ -320,20 +341,22 @@ def _compare_linear(linear: nn.Linear, expected: torch.Tensor, c: Case) -> Misma
     if tuple(weight.shape) != tuple(expected.shape):
         return Mismatch(
             "shape",
-            f"its weight has shape {tuple(weight.shape)}, expected {tuple(expected.shape)}",
-            f"the Linear maps p*p*3 = {c.p * c.p * 3} numbers to {c.C}",
+            _("its weight has shape {shape}, expected {expected}").format(
+                shape=tuple(weight.shape), expected=tuple(expected.shape)
+            ),
+            _("the Linear maps p*p*3 = {n} numbers to {C}").format(n=c.p * c.p * 3, C=c.C),
         )
     if not same(weight, expected, atol=1e-6):
         return Mismatch(
             "values",
-            "the weight has the right shape but wrong values",
-            "copy conv.weight (C, 3, p, p), rearranged to (C, p*p*3) in (row, column, channel) order",
+            _("the weight has the right shape but wrong values"),
+            _("copy conv.weight (C, 3, p, p), rearranged to (C, p*p*3) in (row, column, channel) order"),
         )
     bias = linear.bias
-    if bias is None or not same(read_tensor(bias, "its bias"), c.conv.bias, atol=1e-6):
-        return Mismatch("values", "the weight is right, but the bias is not the conv's: copy conv.bias too")
+    if bias is None or not same(read_tensor(bias, _("its bias")), c.conv.bias, atol=1e-6):
+        return Mismatch("values", _("the weight is right, but the bias is not the conv's: copy conv.bias too"))
     with torch.no_grad():
-        got = call(linear, (patchify(c.x, c.p),), name="your Linear")
+        got = call(linear, (patchify(c.x, c.p),), name=_("your Linear"))
         want = c.embed(c.x).flatten(1, 2)  # (B, N, C)
     return got if isinstance(got, Mismatch) else compare_tensors("linear(patchify(x, p))", got, want)
 
@@ -343,19 +366,21 @@ LINEAR_FROM_CONV = Exercise(
     reference=lambda c: c.conv.weight.detach().permute(0, 2, 3, 1).reshape(c.C, -1),  # (C, p*p*3)
     read=lambda answer, c, name: read_module(answer, nn.Linear, name),
     compare=_compare_linear,
-    missing="{name} should return an nn.Linear, got nothing (a missing `return`?)",
-    success="{name} gives a Linear on flattened patches that equals the Conv2d patch embedding",
+    missing=N_("{name} should return an nn.Linear, got nothing (a missing `return`?)"),
+    success=N_("{name} gives a Linear on flattened patches that equals the Conv2d patch embedding"),
     mistakes=[
         Mistake(
             "weight as (in, out)",
-            "nn.Linear stores its weight as (out_features, in_features)",
+            N_("nn.Linear stores its weight as (out_features, in_features)"),
             when=lambda linear, c: tuple(linear.weight.shape) == (c.p * c.p * 3, c.C),
             kinds=("shape",),
         ),
         Mistake(
             "conv's own order",
-            "this is the conv's weight flattened in its own (channel, row, column) order, but patch vectors are "
-            "(row, column, channel): permute(0, 2, 3, 1) before flattening",
+            N_(
+                "this is the conv's weight flattened in its own (channel, row, column) order, but patch vectors are "
+                "(row, column, channel): permute(0, 2, 3, 1) before flattening"
+            ),
             when=lambda linear, c: same(_weight_of(linear), c.conv.weight.reshape(c.C, -1), atol=1e-6),
         ),
     ],

@@ -18,6 +18,7 @@ import traceback
 import torch
 
 from ..complexity import msa_macs, window_attention_macs
+from ..language import N_, _
 from ..windows import relative_position_index, window_grid, window_partition
 from ._feedback import (
     Case,
@@ -28,9 +29,9 @@ from ._feedback import (
     call_text,
     compare_tensors,
     read_pair,
+    read_tensor,
     same,
     shown,
-    tensor_reader,
 )
 
 __all__ = ["check_window_tokens", "check_stage_cost", "check_relative_index", "check_window_mask"]
@@ -38,6 +39,15 @@ __all__ = ["check_window_tokens", "check_stage_cost", "check_relative_index", "c
 
 def _call_text(c: Case) -> str:
     return call_text(c)
+
+
+def _tensor_reader(what: str):
+    """The reader of an answer that is one tensor, named ``what`` (marked ``N_``) in the current language."""
+
+    def read(answer, case: Case, name: str):
+        return read_tensor(answer, _(what))
+
+    return read
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -60,7 +70,7 @@ def _window_tokens_cases() -> list[Case]:
     cases = []
     for B, C, H, W, M in [(2, 3, 8, 12, 4), (1, 5, 6, 9, 3), (2, 4, 4, 8, 2)]:
         x = torch.randn(B, C, H, W, generator=g)
-        cases.append(Case(x, M, where=f"for x {(B, C, H, W)} and M={M}", x=x, M=M))
+        cases.append(Case(x, M, where=_("for x {shape} and M={M}").format(shape=(B, C, H, W), M=M), x=x, M=M))
     return cases
 
 
@@ -79,34 +89,38 @@ def _read_x_as_channels_last(crash: Mismatch, c: Case) -> bool:
 
 def _channels_last_hint(c: Case) -> str:
     B, C, H, W = c.x.shape
-    return (
-        f"x is channels-first, (B, C, H, W) = {(B, C, H, W)}; window_partition takes a channels-last map "
-        f"(B, H, W, C) = {(B, H, W, C)}: x.permute(0, 2, 3, 1) first"
-    )
+    return _(
+        "x is channels-first, (B, C, H, W) = {first}; window_partition takes a channels-last map "
+        "(B, H, W, C) = {last}: x.permute(0, 2, 3, 1) first"
+    ).format(first=(B, C, H, W), last=(B, H, W, C))
 
 
 WINDOW_TOKENS = Exercise(
     cases=_window_tokens_cases,
     reference=lambda c: _window_tokens(c.x, c.M),
-    read=tensor_reader("the windows"),
-    compare=lambda got, expected, c: compare_tensors("the windows", got, expected),
-    what="the windows",
-    success="{name} gives the tokens of every window, ready for WindowAttention",
+    read=_tensor_reader(N_("the windows")),
+    compare=lambda got, expected, c: compare_tensors(_("the windows"), got, expected),
+    what=N_("the windows"),
+    success=N_("{name} gives the tokens of every window, ready for WindowAttention"),
     mistakes=[
         Mistake(
             "channels-first map as channels-last", _channels_last_hint, when=_read_x_as_channels_last, kinds=("crash",)
         ),
         Mistake(
             "plain reshape",
-            "a plain reshape takes M*M consecutive tokens of one row, not an M x M square: split H into "
-            "(H/M, M) and W into (W/M, M) first, then bring the two window indices to the front",
+            N_(
+                "a plain reshape takes M*M consecutive tokens of one row, not an M x M square: split H into "
+                "(H/M, M) and W into (W/M, M) first, then bring the two window indices to the front"
+            ),
             wrong=lambda c: c.x.permute(0, 2, 3, 1).reshape(-1, c.M * c.M, c.x.shape[1]),
             atol=1e-6,
         ),
         Mistake(
             "reshape instead of permute",
-            "you reshaped (B, C, H, W) to (B, H, W, C) without a permute, which mixes channels and positions: "
-            "move the channels with permute(0, 2, 3, 1)",
+            N_(
+                "you reshaped (B, C, H, W) to (B, H, W, C) without a permute, which mixes channels and positions: "
+                "move the channels with permute(0, 2, 3, 1)"
+            ),
             wrong=lambda c: window_partition(c.x.reshape(_windows_shape(c, "B", "H", "W", "C")), c.M).reshape(
                 -1, c.M * c.M, c.x.shape[1]
             ),
@@ -114,36 +128,36 @@ WINDOW_TOKENS = Exercise(
         ),
         Mistake(
             "windows by column",
-            "the windows come column by column; number them row by row: (B, H/M, W/M, ...) in that order",
+            N_("the windows come column by column; number them row by row: (B, H/M, W/M, ...) in that order"),
             wrong=lambda c: _six(c).permute(0, 3, 1, 2, 4, 5).reshape(-1, c.M * c.M, c.x.shape[1]),
             atol=1e-6,
         ),
         Mistake(
             "tokens by column",
-            "inside each window the tokens run column by column; they should run row by row, (M rows, M columns)",
+            N_("inside each window the tokens run column by column; they should run row by row, (M rows, M columns)"),
             wrong=lambda c: _six(c).permute(0, 1, 3, 4, 2, 5).reshape(-1, c.M * c.M, c.x.shape[1]),
             atol=1e-6,
         ),
         Mistake(
             "tokens in the wrong places",
-            "the tokens land in the wrong places: check the reshape to (B, H/M, M, W/M, M, C) and the permute",
+            N_("the tokens land in the wrong places: check the reshape to (B, H/M, M, W/M, M, C) and the permute"),
             when=lambda got, c: True,
         ),
         Mistake(
             "channels still first",
-            "the channels are still first; a window's tokens must be (N, C), channels last",
+            N_("the channels are still first; a window's tokens must be (N, C), channels last"),
             when=lambda got, c: tuple(got.shape) == _windows_shape(c, "BnW", "C", "N"),
             kinds=("shape",),
         ),
         Mistake(
             "windows not flattened",
-            "that is window_partition's shape; flatten each window's M x M tokens to N = M*M",
+            N_("that is window_partition's shape; flatten each window's M x M tokens to N = M*M"),
             when=lambda got, c: tuple(got.shape) == _windows_shape(c, "BnW", "M", "M", "C"),
             kinds=("shape",),
         ),
         Mistake(
             "windows per image",
-            "merge the image and window axes, B * nW windows make the batch",
+            N_("merge the image and window axes, B * nW windows make the batch"),
             when=lambda got, c: tuple(got.shape) == _windows_shape(c, "B", "nW", "N", "C"),
             kinds=("shape",),
         ),
@@ -180,9 +194,11 @@ def _stage_cost_cases() -> list[Case]:
 def _compare_stage_cost(answer, expected, c: Case) -> Mismatch | None:
     (windows, macs), (n_windows, omega) = answer, expected
     if not same(windows, n_windows):
-        return Mismatch("values", f"{_call_text(c)} gives {shown(windows)} windows, expected {n_windows:,}")
+        message = _("{call} gives {got} windows, expected {expected}")
+        return Mismatch("values", message.format(call=_call_text(c), got=shown(windows), expected=f"{n_windows:,}"))
     if not same(macs, omega):
-        return Mismatch("values", f"{_call_text(c)} gives {shown(macs)} MACs, expected Omega(W-MSA) = {omega:,}")
+        message = _("{call} gives {got} MACs, expected Omega(W-MSA) = {expected}")
+        return Mismatch("values", message.format(call=_call_text(c), got=shown(macs), expected=f"{omega:,}"))
     return None
 
 
@@ -198,7 +214,8 @@ def _macs_mistake(name: str, hint, wrong, only_padded: bool = False) -> Mistake:
 
 
 def _round_up(c: Case) -> str:
-    return f"{c.h}x{c.w} is not a multiple of {c.M}: the block pads it to {c.Hp}x{c.Wp}, so round up"
+    message = _("{h}x{w} is not a multiple of {M}: the block pads it to {Hp}x{Wp}, so round up")
+    return message.format(h=c.h, w=c.w, M=c.M, Hp=c.Hp, Wp=c.Wp)
 
 
 STAGE_COST = Exercise(
@@ -206,60 +223,60 @@ STAGE_COST = Exercise(
     reference=lambda c: (c.grid.n_windows, window_attention_macs(c.h, c.w, c.C, c.M)),
     read=lambda answer, c, name: read_pair(answer, name, "(windows, macs)", _call_text(c)),
     compare=_compare_stage_cost,
-    returns="(windows, macs)",
-    success="{name} gives the windows and Omega(W-MSA) = 4hwC² + 2M²hwC, padding included",
+    returns=N_("(windows, macs)"),
+    success=N_("{name} gives the windows and Omega(W-MSA) = 4hwC² + 2M²hwC, padding included"),
     mistakes=[
         _windows_mistake(
             "M tokens per window",
-            "a window holds M*M tokens, not M: there are (h/M) * (w/M) windows",
+            N_("a window holds M*M tokens, not M: there are (h/M) * (w/M) windows"),
             lambda c: c.h * c.w / c.M,
         ),
-        _windows_mistake("tokens", "that is the number of tokens; a window holds M*M of them", lambda c: c.h * c.w),
+        _windows_mistake("tokens", N_("that is the number of tokens; a window holds M*M of them"), lambda c: c.h * c.w),
         _windows_mistake("no padding", _round_up, lambda c: c.h * c.w / c.M**2),
         _windows_mistake("no padding, floor", _round_up, lambda c: c.h * c.w // c.M**2),
         _windows_mistake(
             "rounded down",
-            lambda c: f"rounding down drops tokens: the block pads the map to {c.Hp}x{c.Wp}",
+            lambda c: _("rounding down drops tokens: the block pads the map to {Hp}x{Wp}").format(Hp=c.Hp, Wp=c.Wp),
             lambda c: (c.h // c.M) * (c.w // c.M),
         ),
         _macs_mistake(
             "Omega(MSA)",
-            "that is Omega(MSA), global attention; in a window each query meets only M² keys",
+            N_("that is Omega(MSA), global attention; in a window each query meets only M² keys"),
             lambda c: msa_macs(c.Hp, c.Wp, c.C),
         ),
         _macs_mistake(
             "M instead of M²",
-            "the second term has M², the number of keys per query",
+            N_("the second term has M², the number of keys per query"),
             lambda c: 4 * c.Hp * c.Wp * c.C**2 + 2 * c.M * c.Hp * c.Wp * c.C,
         ),
         _macs_mistake(
             "one attention product",
-            "Q Kᵀ and A V cost M²hwC each: the second term is 2M²hwC",
+            N_("Q Kᵀ and A V cost M²hwC each: the second term is 2M²hwC"),
             lambda c: 4 * c.Hp * c.Wp * c.C**2 + c.M**2 * c.Hp * c.Wp * c.C,
         ),
         _macs_mistake(
             "one window",
-            "that is one window's cost; multiply by the number of windows",
+            N_("that is one window's cost; multiply by the number of windows"),
             lambda c: 4 * c.M**2 * c.C**2 + 2 * c.M**4 * c.C,
         ),
         _macs_mistake(
             "no projections",
-            "you left out 4hwC², the projections q, k, v and the output",
+            N_("you left out 4hwC², the projections q, k, v and the output"),
             lambda c: 2 * c.M**2 * c.Hp * c.Wp * c.C,
         ),
         _macs_mistake(
             "no attention products",
-            "you left out 2M²hwC, the products Q Kᵀ and A V",
+            N_("you left out 2M²hwC, the products Q Kᵀ and A V"),
             lambda c: 4 * c.Hp * c.Wp * c.C**2,
         ),
         _macs_mistake(
             "FLOPs",
-            "you counted FLOPs (2 per multiply-accumulate); the paper counts MACs",
+            N_("you counted FLOPs (2 per multiply-accumulate); the paper counts MACs"),
             lambda c: 2 * window_attention_macs(c.h, c.w, c.C, c.M),
         ),
         _macs_mistake(
             "unpadded map",
-            lambda c: f"the padded tokens are computed too: use the {c.Hp}x{c.Wp} map",
+            lambda c: _("the padded tokens are computed too: use the {Hp}x{Wp} map").format(Hp=c.Hp, Wp=c.Wp),
             lambda c: 4 * c.h * c.w * c.C**2 + 2 * c.M**2 * c.h * c.w * c.C,
             only_padded=True,
         ),
@@ -294,9 +311,10 @@ def _relative_index(Mh: int, Mw: int, row_radix: int | None = None, shift: bool 
 
 
 def _compare_index(got, expected: torch.Tensor, c: Case) -> Mismatch | None:
-    mismatch = compare_tensors("the index", got, expected, atol=0, rtol=0)
+    mismatch = compare_tensors(_("the index"), got, expected, atol=0, rtol=0)
     if mismatch is None and (got.is_floating_point() or got.dtype == torch.bool):
-        return Mismatch("dtype", f"the index has dtype {got.dtype}; rows of a table are integers: use torch.long")
+        message = _("the index has dtype {dtype}; rows of a table are integers: use torch.long")
+        return Mismatch("dtype", message.format(dtype=got.dtype))
     return mismatch
 
 
@@ -310,45 +328,47 @@ def _radix_mistake(name: str, hint: str, radix) -> Mistake:
 
 RELATIVE_INDEX = Exercise(
     cases=lambda: [
-        Case(Mh, Mw, where="for {name}" + f"({Mh}, {Mw})", Mh=Mh, Mw=Mw)
+        Case(Mh, Mw, where=_("for {call}").format(call="{name}" + f"({Mh}, {Mw})"), Mh=Mh, Mw=Mw)
         for Mh, Mw in [(3, 3), (2, 4), (4, 3), (7, 7), (1, 5)]
     ],
     reference=lambda c: relative_position_index(c.Mh) if c.Mh == c.Mw else _relative_index(c.Mh, c.Mw),
-    read=tensor_reader("the index"),
+    read=_tensor_reader(N_("the index")),
     compare=_compare_index,
-    what="the index",
-    success="{name} numbers the (2Mh − 1)(2Mw − 1) offsets as the library does for square windows",
+    what=N_("the index"),
+    success=N_("{name} numbers the (2Mh − 1)(2Mw − 1) offsets as the library does for square windows"),
     mistakes=[
         Mistake(
             "not flattened",
-            lambda c: f"flatten the query and key positions, reshape to ({c.Mh * c.Mw}, {c.Mh * c.Mw})",
+            lambda c: _("flatten the query and key positions, reshape to ({N}, {N})").format(N=c.Mh * c.Mw),
             when=lambda got, c: tuple(got.shape) == (c.Mh, c.Mw, c.Mh, c.Mw),
             kinds=("shape",),
         ),
         Mistake(
             "not finite",
-            "some entries are not finite numbers; every entry must be a row of the table",
+            N_("some entries are not finite numbers; every entry must be a row of the table"),
             when=lambda got, c: not bool(torch.isfinite(got.double()).all()),
         ),
         Mistake(
             "no shift",
-            "some rows are negative; offsets run from −(M−1) to M−1, so add Mh − 1 and Mw − 1 first",
+            N_("some rows are negative; offsets run from −(M−1) to M−1, so add Mh − 1 and Mw − 1 first"),
             when=lambda got, c: bool(got.double().min() < 0),
         ),
         Mistake(
             "key minus query",
-            "this is key − query; the convention is query − key (the transpose)",
+            N_("this is key − query; the convention is query − key (the transpose)"),
             wrong=lambda c: _relative_index(c.Mh, c.Mw, sign=-1),
             atol=0,
         ),
         _radix_mistake(
-            "radix 2Mh − 1", "multiply the row offset by 2Mw − 1, the column offsets", lambda c: 2 * c.Mh - 1
+            "radix 2Mh − 1", N_("multiply the row offset by 2Mw − 1, the column offsets"), lambda c: 2 * c.Mh - 1
         ),
-        _radix_mistake("radix Mw", "rows collide: multiply the row offset by 2Mw − 1, not Mw", lambda c: c.Mw),
-        _radix_mistake("radix Mh", "rows collide: multiply the row offset by 2Mw − 1, not Mh", lambda c: c.Mh),
+        _radix_mistake("radix Mw", N_("rows collide: multiply the row offset by 2Mw − 1, not Mw"), lambda c: c.Mw),
+        _radix_mistake("radix Mh", N_("rows collide: multiply the row offset by 2Mw − 1, not Mh"), lambda c: c.Mh),
         Mistake(
             "rows beyond the table",
-            lambda c, got: f"the largest row is {int(got.max())}, but the table has only {_table_rows(c)} rows",
+            lambda c, got: _("the largest row is {largest}, but the table has only {rows} rows").format(
+                largest=int(got.max()), rows=_table_rows(c)
+            ),
             when=lambda got, c: bool(got.double().max() >= _table_rows(c)),
         ),
     ],
@@ -382,9 +402,10 @@ def _window_mask(H: int, W: int, M: int) -> torch.Tensor:
 
 
 def _compare_mask(got, expected: torch.Tensor, c: Case) -> Mismatch | None:
-    mismatch = compare_tensors("the mask", got, expected, atol=0, rtol=0)
+    mismatch = compare_tensors(_("the mask"), got, expected, atol=0, rtol=0)
     if mismatch is None and got.dtype != torch.bool:
-        return Mismatch("dtype", f"the mask has dtype {got.dtype}; give a bool tensor (True = may attend)")
+        message = _("the mask has dtype {dtype}; give a bool tensor (True = may attend)")
+        return Mismatch("dtype", message.format(dtype=got.dtype))
     return mismatch
 
 
@@ -395,43 +416,47 @@ def _blocks(c: Case) -> torch.Tensor:
 
 WINDOW_MASK = Exercise(
     cases=lambda: [
-        Case(H, W, M, where="for {name}" + f"({H}, {W}, {M})", H=H, W=W, M=M)
+        Case(H, W, M, where=_("for {call}").format(call="{name}" + f"({H}, {W}, {M})"), H=H, W=W, M=M)
         for H, W, M in [(4, 6, 2), (6, 6, 3), (8, 4, 4), (3, 3, 3)]
     ],
     reference=lambda c: _window_mask(c.H, c.W, c.M),
-    read=tensor_reader("the mask"),
+    read=_tensor_reader(N_("the mask")),
     compare=_compare_mask,
-    what="the mask",
-    success="{name} allows exactly the pairs inside a window: global attention with it is W-MSA",
+    what=N_("the mask"),
+    success=N_("{name} allows exactly the pairs inside a window: global attention with it is W-MSA"),
     mistakes=[
         Mistake(
             "inverted",
-            "it is inverted; True must mean that query i may attend to key j (the same window)",
+            N_("it is inverted; True must mean that query i may attend to key j (the same window)"),
             wrong=lambda c: ~_window_mask(c.H, c.W, c.M),
             atol=0,
         ),
         Mistake(
             "additive 0/−100 mask",
-            "this is an additive mask, 0 and −100, the kind notebook 04 adds to the logits; here give a bool "
-            "tensor, True where query i may attend to key j",
+            N_(
+                "this is an additive mask, 0 and −100, the kind notebook 04 adds to the logits; here give a bool "
+                "tensor, True where query i may attend to key j"
+            ),
             when=lambda got, c: got.is_floating_point() and same(got, (~_window_mask(c.H, c.W, c.M)).double() * -100),
         ),
         Mistake(
             "consecutive blocks",
-            "these are blocks of M*M consecutive tokens, but the tokens are numbered row by row over the whole map; "
-            "token t = (t // W, t % W) lies in window (row // M, column // M)",
+            N_(
+                "these are blocks of M*M consecutive tokens, but the tokens are numbered row by row over the whole "
+                "map; token t = (t // W, t % W) lies in window (row // M, column // M)"
+            ),
             wrong=_blocks,
             atol=0,
         ),
         Mistake(
             "global attention",
-            "every pair is allowed, that is global attention",
+            N_("every pair is allowed, that is global attention"),
             wrong=lambda c: torch.ones(c.H * c.W, c.H * c.W),
             atol=0,
         ),
         Mistake(
             "not flattened",
-            lambda c: f"flatten queries and keys, reshape to ({c.H * c.W}, {c.H * c.W})",
+            lambda c: _("flatten queries and keys, reshape to ({N}, {N})").format(N=c.H * c.W),
             when=lambda got, c: tuple(got.shape) == (c.H, c.W, c.H, c.W),
             kinds=("shape",),
         ),
