@@ -14,9 +14,9 @@ library; ``python tools/i18n.py library`` extracts the messages from the code an
 where it is used, or ``N_("...")`` where it is declared before the language can be known (a module constant) and
 translated with ``_`` where it is shown. Placeholders are ``str.format`` fields, the same in both languages.
 
-Figures in Chinese need a font with those characters: ``set_language("zh")`` adds the subset of Noto Sans CJK SC
-(SIL Open Font License) that ships in ``swin_edu/locale/fonts/`` to matplotlib's fallback fonts, so the figures
-need no font installed on the machine.
+Figures in Chinese need a font with those characters: ``set_language("zh")`` puts the subset of Noto Sans CJK SC
+(regular and bold; SIL Open Font License) that ships in ``swin_edu/locale/fonts/`` first among matplotlib's fonts,
+so the figures need no font installed on the machine.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from pathlib import Path
 LANGUAGES = {"en": "English", "zh": "中文 (简体)"}
 
 LOCALE = Path(__file__).resolve().parent / "locale"
-#: The bundled subset of Noto Sans CJK SC: every Chinese character of the catalogues (tools/i18n.py font).
+#: The bundled subset of Noto Sans CJK SC, regular and bold: every character of the catalogues (tools/i18n.py font).
 CJK_FONT = LOCALE / "fonts" / "swin-edu-cjk-subset.otf"
+CJK_FONT_BOLD = LOCALE / "fonts" / "swin-edu-cjk-subset-bold.otf"
 CJK_FAMILY = "swin-edu CJK subset"
 
 _language = "en"
@@ -83,9 +84,10 @@ def _catalogue(code: str) -> dict[str, str]:
 def _add_font() -> None:
     from matplotlib import font_manager
 
-    if not CJK_FONT.exists():
-        raise FileNotFoundError(f"{CJK_FONT} is missing: python tools/i18n.py font")
-    font_manager.fontManager.addfont(str(CJK_FONT))
+    for path in (CJK_FONT, CJK_FONT_BOLD):
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: python tools/i18n.py font")
+        font_manager.fontManager.addfont(str(path))
 
 
 def _use_font(chinese: bool) -> None:

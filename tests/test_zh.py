@@ -137,7 +137,8 @@ def test_drift_new_changed_and_removed_cells(scratch):
     assert i18n.problems(scratch) == []
     built = nbformat.read(i18n.build(scratch), as_version=4)
     assert built.cells[0].source == "# 标题\n\n见 [04](../04_shifted_windows.ipynb#cell-id=ab)。"  # no zh/04: the English one
-    assert built.cells[1].source == "x = 1  # a comment stays English" and built.cells[1].outputs == []
+    assert built.cells[1].source == i18n.LANGUAGE_CELL  # the library speaks Chinese from the first code cell on
+    assert built.cells[2].source == "x = 1  # a comment stays English" and built.cells[2].outputs == []
     # the English changes: one cell edited, one added
     nb = nbformat.read(scratch, as_version=4)
     nb.cells[2].source = "A second cell, edited."

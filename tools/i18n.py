@@ -257,40 +257,44 @@ def font_characters() -> str:
 
 
 #: Where ``font`` finds the full Noto Sans CJK (Debian's fonts-noto-cjk), and the face of Simplified Chinese in it.
-NOTO_CJK = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+NOTO_CJK = Path("/usr/share/fonts/opentype/noto")
 NOTO_CJK_SC = 2
 
 
-def build_font(source: Path = NOTO_CJK) -> Path:
-    """Write the subset of Noto Sans CJK SC that draws :func:`font_characters`, renamed (the OFL asks a modified
-    font not to carry the original's name) to ``swin_edu.language.CJK_FAMILY``."""
+def build_font(source: Path = NOTO_CJK) -> list[Path]:
+    """Write the subsets of Noto Sans CJK SC Regular and Bold that draw :func:`font_characters`, renamed (the OFL
+    asks a modified font not to carry the original's name) to the family ``swin_edu.language.CJK_FAMILY``."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
     sys.path.insert(0, str(ROOT))
-    from swin_edu.language import CJK_FAMILY, CJK_FONT
+    from swin_edu.language import CJK_FAMILY, CJK_FONT, CJK_FONT_BOLD
 
-    if not source.exists():
-        raise FileNotFoundError(f"{source} not found: install Noto Sans CJK (apt install fonts-noto-cjk)")
-    font = TTFont(source, fontNumber=NOTO_CJK_SC)
-    options = subset.Options()
-    options.name_IDs, options.name_languages, options.notdef_outline = ["*"], ["*"], True
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text=font_characters())
-    subsetter.subset(font)
-    names = font["name"]
-    for record in list(names.names):
-        if record.nameID in (1, 3, 4, 6, 16, 17, 21, 22):
-            names.removeNames(nameID=record.nameID)
-    postscript = CJK_FAMILY.replace(" ", "")
-    for name_id, text in ((1, CJK_FAMILY), (2, "Regular"), (3, f"{postscript}-Regular"), (4, CJK_FAMILY),
-                          (6, f"{postscript}-Regular")):
-        names.setName(text, name_id, 3, 1, 0x409)
-        names.setName(text, name_id, 1, 0, 0)
-    font["CFF "].cff.fontNames = [f"{postscript}-Regular"]
-    CJK_FONT.parent.mkdir(parents=True, exist_ok=True)
-    font.save(CJK_FONT)
-    return CJK_FONT
+    written = []
+    for style, target in (("Regular", CJK_FONT), ("Bold", CJK_FONT_BOLD)):
+        path = Path(source) / f"NotoSansCJK-{style}.ttc"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} not found: install Noto Sans CJK (apt install fonts-noto-cjk)")
+        font = TTFont(path, fontNumber=NOTO_CJK_SC)
+        options = subset.Options()
+        options.name_IDs, options.name_languages, options.notdef_outline = ["*"], ["*"], True
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=font_characters())
+        subsetter.subset(font)
+        names = font["name"]
+        for record in list(names.names):
+            if record.nameID in (1, 2, 3, 4, 6, 16, 17, 21, 22):
+                names.removeNames(nameID=record.nameID)
+        postscript = f"{CJK_FAMILY.replace(' ', '')}-{style}"
+        for name_id, text in ((1, CJK_FAMILY), (2, style), (3, postscript), (4, f"{CJK_FAMILY} {style}"),
+                              (6, postscript)):
+            names.setName(text, name_id, 3, 1, 0x409)
+            names.setName(text, name_id, 1, 0, 0)
+        font["CFF "].cff.fontNames = [postscript]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        font.save(target)
+        written.append(target)
+    return written
 
 
 def translated() -> list[Path]:
@@ -313,8 +317,8 @@ def main(argv=None) -> int:
             print(f"  {line}")
         return 0
     if args.command == "font":
-        path = build_font()
-        print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size:,} bytes, {len(font_characters())} characters)")
+        for path in build_font():
+            print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size:,} bytes, {len(font_characters())} characters)")
         return 0
     if args.command == "update":
         if not args.notebooks:
