@@ -252,10 +252,11 @@ def read_tensor(value, what: str, allow_lists: bool = False) -> torch.Tensor | M
 
 
 def tensor_reader(what: str, allow_lists: bool = False) -> Callable:
-    """The reader of an exercise whose answer is one tensor: :func:`read_tensor` under the name ``what``."""
+    """The reader of an exercise whose answer is one tensor: :func:`read_tensor` under the name ``what`` (marked
+    ``N_`` where it is declared, translated when an answer is read)."""
 
     def read(answer, case: Case, name: str):
-        return read_tensor(answer, what, allow_lists)
+        return read_tensor(answer, _(what), allow_lists)
 
     return read
 

@@ -29,6 +29,7 @@ from ._feedback import (
     read_number,
     read_tensor,
     shown,
+    tensor_reader,
 )
 
 __all__ = ["check_attention", "check_split_heads", "check_msa", "check_msa_macs"]
@@ -37,14 +38,6 @@ __all__ = ["check_attention", "check_split_heads", "check_msa", "check_msa_macs"
 def _shapes(**tensors) -> str:
     return ", ".join(f"{key} {tuple(t.shape)}" for key, t in tensors.items())
 
-
-def _tensor_reader(what: str):
-    """The reader of an answer that is one tensor, named ``what`` (marked ``N_``) in the current language."""
-
-    def read(answer, case: Case, name: str):
-        return read_tensor(answer, _(what))
-
-    return read
 
 
 def _randn(generator: torch.Generator, *shape: int) -> torch.Tensor:
@@ -192,7 +185,7 @@ def _bhnd(c: Case) -> tuple[int, int, int, int]:
 SPLIT_HEADS = Exercise(
     cases=_split_cases,
     reference=lambda c: _split(c.x, c.heads),
-    read=_tensor_reader(N_("the result")),
+    read=tensor_reader(N_("the result")),
     compare=lambda got, expected, c: compare_tensors(_("the result"), got, expected),
     success=N_("{name} splits (B, N, C) into (B, h, N, C/h) as MultiHeadSelfAttention.split_heads does"),
     mistakes=[
@@ -286,7 +279,7 @@ def _msa_mistake(name: str, hint, heads, scale, project=True, swap_qk=False) -> 
 MSA = Exercise(
     cases=_msa_cases,
     reference=lambda c: _torch_msa(*c.inputs, c.heads),
-    read=_tensor_reader(N_("the output")),
+    read=tensor_reader(N_("the output")),
     compare=lambda got, expected, c: compare_tensors(_("the output"), got, expected, atol=1e-4, rtol=1e-4),
     success=N_("{name} equals torch.nn.MultiheadAttention with the same weights"),
     mistakes=[

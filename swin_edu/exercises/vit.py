@@ -37,18 +37,11 @@ from ._feedback import (
     read_tensor,
     same,
     shown,
+    tensor_reader,
 )
 
 __all__ = ["check_unpatchify", "check_vit_cost", "check_resize_pos_embed", "check_linear_from_conv"]
 
-
-def _tensor_reader(what: str):
-    """The reader of an answer that is one tensor, named ``what`` (marked ``N_``) in the current language."""
-
-    def read(answer, case: Case, name: str):
-        return read_tensor(answer, _(what))
-
-    return read
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -78,7 +71,7 @@ def _first_patch_has_the_right_pixels(got: torch.Tensor, c: Case) -> bool:
 UNPATCHIFY = Exercise(
     cases=_unpatchify_cases,
     reference=lambda c: c.images,
-    read=_tensor_reader(N_("the image")),
+    read=tensor_reader(N_("the image")),
     compare=lambda got, expected, c: compare_tensors(_("the image"), got, expected),
     what=N_("the image"),
     success=N_("{name} turns patchify's tokens back into the images they came from"),
@@ -268,7 +261,7 @@ def _mode_mistake(mode: str) -> Mistake:
 RESIZE_POS_EMBED = Exercise(
     cases=_resize_cases,
     reference=lambda c: _resize_reference(c.pos_embed, c.side),
-    read=_tensor_reader(N_("the position embedding")),
+    read=tensor_reader(N_("the position embedding")),
     compare=lambda got, expected, c: compare_tensors(_("the position embedding"), got, expected),
     what=N_("the position embedding"),
     success=N_("{name} keeps the class entry and resizes the grid of position embeddings"),

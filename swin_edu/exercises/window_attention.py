@@ -32,6 +32,7 @@ from ._feedback import (
     read_tensor,
     same,
     shown,
+    tensor_reader,
 )
 
 __all__ = ["check_window_tokens", "check_stage_cost", "check_relative_index", "check_window_mask"]
@@ -40,14 +41,6 @@ __all__ = ["check_window_tokens", "check_stage_cost", "check_relative_index", "c
 def _call_text(c: Case) -> str:
     return call_text(c)
 
-
-def _tensor_reader(what: str):
-    """The reader of an answer that is one tensor, named ``what`` (marked ``N_``) in the current language."""
-
-    def read(answer, case: Case, name: str):
-        return read_tensor(answer, _(what))
-
-    return read
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -98,7 +91,7 @@ def _channels_last_hint(c: Case) -> str:
 WINDOW_TOKENS = Exercise(
     cases=_window_tokens_cases,
     reference=lambda c: _window_tokens(c.x, c.M),
-    read=_tensor_reader(N_("the windows")),
+    read=tensor_reader(N_("the windows")),
     compare=lambda got, expected, c: compare_tensors(_("the windows"), got, expected),
     what=N_("the windows"),
     success=N_("{name} gives the tokens of every window, ready for WindowAttention"),
@@ -332,7 +325,7 @@ RELATIVE_INDEX = Exercise(
         for Mh, Mw in [(3, 3), (2, 4), (4, 3), (7, 7), (1, 5)]
     ],
     reference=lambda c: relative_position_index(c.Mh) if c.Mh == c.Mw else _relative_index(c.Mh, c.Mw),
-    read=_tensor_reader(N_("the index")),
+    read=tensor_reader(N_("the index")),
     compare=_compare_index,
     what=N_("the index"),
     success=N_("{name} numbers the (2Mh − 1)(2Mw − 1) offsets as the library does for square windows"),
@@ -420,7 +413,7 @@ WINDOW_MASK = Exercise(
         for H, W, M in [(4, 6, 2), (6, 6, 3), (8, 4, 4), (3, 3, 3)]
     ],
     reference=lambda c: _window_mask(c.H, c.W, c.M),
-    read=_tensor_reader(N_("the mask")),
+    read=tensor_reader(N_("the mask")),
     compare=_compare_mask,
     what=N_("the mask"),
     success=N_("{name} allows exactly the pairs inside a window: global attention with it is W-MSA"),
