@@ -22,6 +22,7 @@ so the figures need no font installed on the machine.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 #: The languages of the messages, by code.
@@ -64,6 +65,16 @@ def _(message: str) -> str:
     if _language == "en" or not isinstance(message, str):
         return message
     return _catalogue(_language).get(message) or message
+
+
+_CJK_SPACE = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]) (?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
+
+
+def tidy(text: str) -> str:
+    """A composed message as the language writes it: in Chinese no space is left between two Chinese characters
+    where a placeholder filled with a Chinese noun meets the text around it ("掩码 的形状" -> "掩码的形状");
+    English text is returned as it is."""
+    return _CJK_SPACE.sub("", text) if _language == "zh" else text
 
 
 @functools.cache

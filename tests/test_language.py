@@ -206,3 +206,12 @@ def test_the_bundled_font_is_current():
         missing = [c for c in i18n.font_characters() if ord(c) not in cmap and ord(c) not in dejavu]
         assert not missing, f"{path.name} lacks {''.join(missing)!r}: python tools/i18n.py font"
         assert TTFont(path, lazy=True)["name"].getDebugName(1) == language.CJK_FAMILY
+
+
+def test_a_chinese_noun_in_a_placeholder_leaves_no_space_between_chinese_words(chinese):
+    assert language.tidy("掩码 的形状是 (3,)，应当是 (24, 24)") == "掩码的形状是 (3,)，应当是 (24, 24)"
+    assert language.tidy("mine 的形状是 (3,)") == "mine 的形状是 (3,)"  # a code name keeps its space
+
+
+def test_english_messages_are_never_tidied():
+    assert language.tidy("掩码 的形状 a b") == "掩码 的形状 a b"

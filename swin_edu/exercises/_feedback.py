@@ -34,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..language import N_, _
+from ..language import N_, _, tidy
 
 #: Seconds one call of a learner's function may take before the check gives up on it (an endless loop?).
 TIME_LIMIT = 5.0
@@ -82,7 +82,7 @@ class ExerciseResult(int):
 
 def report(ok: bool, message: str, mismatch: Mismatch | None = None) -> ExerciseResult:
     """Print ``message`` with a mark for right (✓) or not yet (✗) and return the verdict."""
-    print(("✓ " if ok else "✗ ") + message)
+    print(("✓ " if ok else "✗ ") + tidy(message))
     result = ExerciseResult(bool(ok))
     result.mismatch = mismatch
     return result
