@@ -275,7 +275,7 @@ def build_font(source: Path = NOTO_CJK) -> list[Path]:
         path = Path(source) / f"NotoSansCJK-{style}.ttc"
         if not path.exists():
             raise FileNotFoundError(f"{path} not found: install Noto Sans CJK (apt install fonts-noto-cjk)")
-        font = TTFont(path, fontNumber=NOTO_CJK_SC)
+        font = TTFont(path, fontNumber=NOTO_CJK_SC, recalcTimestamp=False)  # the same bytes every time
         options = subset.Options()
         options.name_IDs, options.name_languages, options.notdef_outline = ["*"], ["*"], True
         subsetter = subset.Subsetter(options)
