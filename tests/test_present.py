@@ -96,3 +96,18 @@ def test_the_built_deck_and_page_load_nothing_from_the_web(tmp_path):
             if not link.startswith("data:"):
                 assert (tmp_path / link.split("?")[0]).is_file(), f"{path.name}: {link} is missing"
         assert "@import url(http" not in text
+
+
+def test_the_chinese_edition_gets_its_own_deck_and_page_with_chinese_explorers(tmp_path):
+    """notebooks/zh/X.ipynb -> X.zh.slides.html and X.zh.html beside the English files: the explorers' stand-ins
+    are drawn in Chinese and say so in Chinese; the build leaves the library in English."""
+    import swin_edu
+
+    result = present.build(["slides", "pages"], [ROOT / "notebooks" / "zh" / "explorers.ipynb"], tmp_path)
+    assert sorted(p.name for p in result["written"]) == ["explorers.zh.html", "explorers.zh.slides.html"]
+    assert result["standins"]["explorer"] == 7 and result["standins"]["still"] == 0
+    text = (tmp_path / "explorers.zh.html").read_text(encoding="utf-8")
+    assert "预先绘制" in text and "notebooks/zh/explorers.ipynb" in text  # the stand-in note, in Chinese
+    assert "个窗口" in text  # an explorer's caption, drawn in Chinese
+    assert "Drawn in advance" not in text
+    assert swin_edu.get_language() == "en"

@@ -1,7 +1,9 @@
 """Slides and pages of the course that open from the local disk, with no network at all.
 
 ``make slides`` builds a reveal.js deck ``build/present/<name>.slides.html`` for every notebook in
-``notebooks/``, ``make pages`` an HTML page ``build/present/<name>.html``; ``make present`` builds both. They are
+``notebooks/``, ``make pages`` an HTML page ``build/present/<name>.html``; ``make present`` builds both. The Chinese
+edition (``notebooks/zh/``) gets ``<name>.zh.slides.html`` and ``<name>.zh.html`` beside them, with its explorers
+drawn in Chinese. They are
 made from the committed notebooks (nothing is re-executed) with nbconvert and two small templates in
 ``tools/present/`` that load everything from ``build/present/assets/``, copied there from pip packages:
 
@@ -181,7 +183,9 @@ def _build_explorer(name: str, saved: list[dict]):
         import swin_edu
 
         torch.manual_seed(0)
-        window = next((s["value"] for s in saved if s.get("description") == "window M"), 7)
+        from swin_edu.language import _
+
+        window = next((s["value"] for s in saved if s.get("description") in ("window M", _("window M"))), 7)
         explorer = cls(window_size=window, query=(0, 0), model=swin_edu.swin_t())
         if _restore(explorer, saved):
             return explorer
@@ -243,6 +247,26 @@ _ONINPUT = (
 )
 
 
+#: The notes under a stand-in, in the notebook's language (``notebook`` is ``X.ipynb`` or ``zh/X.ipynb``).
+NOTES = {
+    "en": {
+        "standin": "Drawn in advance by <code>swin_edu.widgets.{explorer}</code> for {control} = {values} (the other "
+        "controls as saved). Every control, live: <code>{live}</code>, then open <code>notebooks/{notebook}</code>.",
+        "still": "An interactive widget that needs a running kernel: <code>{live}</code>, then open "
+        "<code>notebooks/{notebook}</code>.",
+    },
+    "zh": {
+        "standin": "由 <code>swin_edu.widgets.{explorer}</code> 预先绘制，{control} = {values}（其他控件保持保存时的值）。"
+        "要实时操作全部控件：运行 <code>{live}</code>，再打开 <code>notebooks/{notebook}</code>。",
+        "still": "这是需要运行中的内核才能交互的控件：运行 <code>{live}</code>，再打开 <code>notebooks/{notebook}</code>。",
+    },
+}
+
+
+def _language(notebook: str) -> str:
+    return "zh" if notebook.startswith("zh/") else "en"
+
+
 def standin_html(frames: dict, notebook: str) -> str:
     """The kernel-free explorer: a range input over pre-drawn pictures, with the note about the live version."""
     items, start = frames["frames"], frames["start"]
@@ -260,10 +284,9 @@ def standin_html(frames: dict, notebook: str) -> str:
         readout = f"<output>{html.escape(first['label'])}</output>"
         slider = f"<span class='swin-edu-standin-control'>{control}: {readout}</span>"
     values = ", ".join(f["label"] for f in items)
-    note = (
-        f"Drawn in advance by <code>swin_edu.widgets.{frames['explorer']}</code> for {control} = {html.escape(values)}"
-        f" (the other controls as saved). Every control, live: <code>{LIVE}</code>, then open "
-        f"<code>notebooks/{html.escape(notebook)}</code>."
+    note = NOTES[_language(notebook)]["standin"].format(
+        explorer=frames["explorer"], control=control, values=html.escape(values), live=LIVE,
+        notebook=html.escape(notebook),
     )
     return (
         f"<div class='swin-edu-standin swin-edu-standin-{frames['explorer'].lower()}'>"
@@ -282,8 +305,9 @@ def still_html(text: str, notebook: str) -> str:
     return (
         "<div class='swin-edu-standin swin-edu-standin-still'>"
         f"<pre>{html.escape(text)}</pre>"
-        f"<div class='swin-edu-standin-note'>An interactive widget that needs a running kernel: <code>{LIVE}</code>, "
-        f"then open <code>notebooks/{html.escape(notebook)}</code>.</div></div>"
+        "<div class='swin-edu-standin-note'>"
+        + NOTES[_language(notebook)]["still"].format(live=LIVE, notebook=html.escape(notebook))
+        + "</div></div>"
     )
 
 
@@ -329,7 +353,7 @@ class StandIns:
         name = _explorer_class(model) if model else None
         saved = _saved_controls(models, model) if name else None
         if name and saved is not None:
-            key = json.dumps([name, saved], sort_keys=True, default=str)
+            key = json.dumps([name, saved, _language(notebook)], sort_keys=True, default=str)
             if key not in self.cache:
                 self.cache[key] = explorer_frames(name, saved)
             if self.cache[key] is not None:
@@ -394,6 +418,8 @@ def build(kinds: list[str], notebooks: list[pathlib.Path], out: pathlib.Path = O
     """Build decks and/or pages of ``notebooks`` into ``out``; returns what was written and how long it took."""
     import nbformat
 
+    import swin_edu
+
     os.environ.setdefault("MPLBACKEND", "Agg")
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
@@ -402,12 +428,17 @@ def build(kinds: list[str], notebooks: list[pathlib.Path], out: pathlib.Path = O
     standins = StandIns()
     written = []
     for path in notebooks:
-        nb = standins(nbformat.read(path, as_version=4), path.name)
+        notebook = f"zh/{path.name}" if path.parent.name == "zh" else path.name  # as the notes name it
+        swin_edu.set_language(_language(notebook))  # the explorers draw in the notebook's language
+        try:
+            nb = standins(nbformat.read(path, as_version=4), notebook)
+        finally:
+            swin_edu.set_language("en")
         for kind in kinds:
             exporter, suffix = exporters[kind]
             resources = {"metadata": {"name": path.stem, "path": str(path.parent)}, "swin_edu_head": HEAD}
             body, _ = exporter.from_notebook_node(nb, resources=resources)
-            target = out / f"{path.stem}{suffix}"
+            target = out / f"{path.stem}{'.zh' if _language(notebook) == 'zh' else ''}{suffix}"
             target.write_text(body, encoding="utf-8")
             written.append(target)
     return {"written": written, "seconds": time.perf_counter() - started, "standins": standins.counts}
@@ -416,10 +447,12 @@ def build(kinds: list[str], notebooks: list[pathlib.Path], out: pathlib.Path = O
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("what", choices=["slides", "pages", "all"])
-    parser.add_argument("notebooks", nargs="*", type=pathlib.Path, help="default: notebooks/*.ipynb")
+    parser.add_argument("notebooks", nargs="*", type=pathlib.Path, help="default: notebooks/*.ipynb, notebooks/zh/*.ipynb")
     parser.add_argument("--out", type=pathlib.Path, default=OUT)
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted(
+        (ROOT / "notebooks" / "zh").glob("*.ipynb")
+    )
     kinds = ["slides", "pages"] if args.what == "all" else [args.what]
     result = build(kinds, notebooks, args.out)
     for path in result["written"]:
