@@ -67,6 +67,12 @@ def _(message: str) -> str:
     return _catalogue(_language).get(message) or message
 
 
+def count(n: int, one: str, many: str) -> str:
+    """``n`` and a noun in the right number, in the current language: ``one`` and ``many`` are messages marked
+    ``N_`` with a ``{n}`` field (``count(3, N_("{n} window"), N_("{n} windows"))`` is "3 windows" or "3 个窗口")."""
+    return _(one if n == 1 else many).format(n=n)
+
+
 _CJK_SPACE = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]) (?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 
 

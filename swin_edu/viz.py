@@ -31,7 +31,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from . import complexity, res2net, swin
 from ._checks import check_positive_int
-from .language import N_, _
+from .language import N_, _, count
 from .windows import (
     cyclic_shift,
     receptive_field,
@@ -151,11 +151,6 @@ class Picture(NamedTuple):
 def plural(n: int, noun: str, nouns: str | None = None) -> str:
     """``n`` and the noun in the right number: ``plural(1, "window") == "1 window"``, else ``"n windows"``."""
     return f"{n} {noun if n == 1 else (nouns or noun + 's')}"
-
-
-def _count(n: int, one: str, many: str) -> str:
-    """:func:`plural` in the current language: ``one`` and ``many`` are ``N_``-marked messages with ``{n}``."""
-    return _(one if n == 1 else many).format(n=n)
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -278,8 +273,8 @@ def shift_picture(height: int = 8, width: int = 8, window_size: int = 4, shift_s
     labels = region_labels(Hp, Wp, m, s)
     n_naive = int(naive.max()) + 1
 
-    n_windows = _count(g["n_windows"], N_("{n} window"), N_("{n} windows"))
-    naive_windows = _count(n_naive, N_("{n} window"), N_("{n} windows"))
+    n_windows = count(g["n_windows"], N_("{n} window"), N_("{n} windows"))
+    naive_windows = count(n_naive, N_("{n} window"), N_("{n} windows"))
     if s:
         naive_title = _("layer l+1: shifted by s={s}, naive\n{windows}, some smaller").format(
             s=s, windows=naive_windows
@@ -380,7 +375,7 @@ def mask_picture(
         c.axhline(k - 0.5, color="tab:blue", linewidth=0.5)
         c.axvline(k - 0.5, color="tab:blue", linewidth=0.5)
     allowed = int((mask == 0).sum())
-    pairs = _count(N * N, N_("{n} pair"), N_("{n} pairs"))
+    pairs = count(N * N, N_("{n} pair"), N_("{n} pairs"))
     c.set_title(
         _("mask, {N}x{N}: white 0, black -100\n{allowed} of {pairs} may attend").format(
             N=N, allowed=allowed, pairs=pairs
@@ -537,7 +532,7 @@ def relative_position_picture(window_size: int = 4, query: tuple[int, int] = (1,
     shown = _("learned bias") if has_bias else (_("row numbers") if numbered else _("colour = row number"))
     b.set_title(
         _("the {side}x{side} table ({shown})\nred: the {rows} this query reads").format(
-            side=side, shown=shown, rows=_count(M * M, N_("{n} row"), N_("{n} rows"))
+            side=side, shown=shown, rows=count(M * M, N_("{n} row"), N_("{n} rows"))
         ),
         fontsize=9,
     )
@@ -614,10 +609,10 @@ def receptive_field_picture(
     reached = int((first >= 0).sum())
     a.set_title(
         _("after {blocks} ({kind}): {reached} of {tokens}\ncolour = block that reached it").format(
-            blocks=_count(blocks, N_("{n} block"), N_("{n} blocks")),
+            blocks=count(blocks, N_("{n} block"), N_("{n} blocks")),
             kind="W-MSA / SW-MSA" if shift else _("W-MSA only"),
             reached=reached,
-            tokens=_count(height * width, N_("{n} token"), N_("{n} tokens")),
+            tokens=count(height * width, N_("{n} token"), N_("{n} tokens")),
         ),
         fontsize=9,
     )
@@ -1300,7 +1295,7 @@ def gradient_reach_figure(reaches, titles, window_size: int, target, shift_size:
         if small.numel():
             note = _(" (+ {count} tiny, up to {largest})").format(count=small.numel(), largest=f"{small.max():.0e}")
         n = int((reach > tiny).sum())
-        matter = _count(n, N_("{n} input token matters"), N_("{n} input tokens matter"))
+        matter = count(n, N_("{n} input token matters"), N_("{n} input tokens matter"))
         ax.set_title(f"{title}\n{matter}{note}", fontsize=10)
     fig.colorbar(image, ax=axes, fraction=0.02, extend="min", label=_("log10 |gradient|"))
     return fig
@@ -1726,10 +1721,10 @@ def multi_scale_picture(scale: int = 4, blocks: int = 1, window_size: int = 7) -
     t, b, l, r = _extent(reached)
 
     fig, (a, s_ax) = _figure(10.5, 5.0, 2)
-    count = groups.sum(dim=0).numpy().astype(float)  # (side, side): how many groups see each token
+    seen = groups.sum(dim=0).numpy().astype(float)  # (side, side): how many groups see each token
     cmap = matplotlib.colormaps["viridis"].resampled(scale + 1).with_extremes(under="0.93")
-    count[count == 0] = -1
-    a.imshow(count, cmap=cmap, vmin=0.5, vmax=scale + 0.5, interpolation="nearest")
+    seen[seen == 0] = -1
+    a.imshow(seen, cmap=cmap, vmin=0.5, vmax=scale + 0.5, interpolation="nearest")
     order = sorted(range(scale), key=lambda i: extents[i][0])
     for rank, i in enumerate(order):
         top, bottom, left, right = bounds[i]
@@ -1743,7 +1738,7 @@ def multi_scale_picture(scale: int = 4, blocks: int = 1, window_size: int = 7) -
     biggest = max(e[0] for e in extents)
     a.set_title(
         _("{what}: the receptive fields of the {groups} of block {block}").format(
-            what=what, groups=_count(scale, N_("{n} group"), N_("{n} groups")), block=blocks
+            what=what, groups=count(scale, N_("{n} group"), N_("{n} groups")), block=blocks
         )
         + "\n"
         + ", ".join(f"{name} {e[0]}" for name, e in zip(labels, extents))
@@ -1763,7 +1758,7 @@ def multi_scale_picture(scale: int = 4, blocks: int = 1, window_size: int = 7) -
         _("Swin, M = {M}: {blocks} (W-MSA / SW-MSA)\n"
           "reach {rows}x{cols} tokens ({reached} of {total}); colour = block").format(
             M=g["window"],
-            blocks=_count(blocks, N_("{n} block"), N_("{n} blocks")),
+            blocks=count(blocks, N_("{n} block"), N_("{n} blocks")),
             rows=b - t + 1,
             cols=r - l + 1,
             reached=int(reached.sum()),

@@ -29,7 +29,7 @@ import torch
 import traitlets
 
 from . import complexity, swin, viz
-from .language import N_, _
+from .language import N_, _, count
 from .windows import window_grid
 
 __all__ = [
@@ -44,12 +44,6 @@ __all__ = [
 ]
 
 _STYLE = {"description_width": "initial"}
-
-
-def _count(n: int, one: str, many: str) -> str:
-    """``n`` and a noun in the right number, in the current language: ``one`` and ``many`` are marked
-    messages with a ``{n}`` field (``N_("{n} window")``, ``N_("{n} windows")``)."""
-    return _(one if n == 1 else many).format(n=n)
 
 
 class Slider(widgets.IntSlider):
@@ -278,7 +272,7 @@ class ShiftExplorer(Explorer):
         m, s = data["window"], data["shift"]
         if s == 0:
             caption = _("No shift: {windows} of {m}x{m}, no regions, no mask.").format(
-                windows=_count(data["n_cyclic"], N_("{n} window"), N_("{n} windows")), m=m
+                windows=count(data["n_cyclic"], N_("{n} window"), N_("{n} windows")), m=m
             )
         else:
             caption = _(
@@ -288,9 +282,9 @@ class ShiftExplorer(Explorer):
             ).format(
                 s=s,
                 m=m,
-                naive=_count(data["n_naive"], N_("{n} window"), N_("{n} windows")),
-                cyclic=_count(data["n_cyclic"], N_("{n} window"), N_("{n} windows")),
-                regions=_count(len(data["labels"].unique()), N_("{n} region"), N_("{n} regions")),
+                naive=count(data["n_naive"], N_("{n} window"), N_("{n} windows")),
+                cyclic=count(data["n_cyclic"], N_("{n} window"), N_("{n} windows")),
+                regions=count(len(data["labels"].unique()), N_("{n} region"), N_("{n} regions")),
             )
         return figure, data, caption + _note(data["geometry"])
 
@@ -331,7 +325,7 @@ class MaskExplorer(Explorer):
         figure, data = viz.mask_picture(height, width, window_size, shift_size, window)
         m = data["geometry"]["window"]
         regions, sizes = data["labels"].unique(return_counts=True)
-        pairs = _count(m**4, N_("{n} pair"), N_("{n} pairs"))
+        pairs = count(m**4, N_("{n} pair"), N_("{n} pairs"))
         if len(regions) == 1:
             caption = _(
                 "Window {window} holds one region ({region}): every token sees all "
@@ -339,13 +333,13 @@ class MaskExplorer(Explorer):
             ).format(
                 window=window,
                 region=regions[0].item(),
-                tokens=_count(m * m, N_("{n} token"), N_("{n} tokens")),
+                tokens=count(m * m, N_("{n} token"), N_("{n} tokens")),
                 open=data["open"],
                 pairs=pairs,
             )
         else:
             held = _(", ").join(
-                _("{region} ({tokens})").format(region=r, tokens=_count(n, N_("{n} token"), N_("{n} tokens")))
+                _("{region} ({tokens})").format(region=r, tokens=count(n, N_("{n} token"), N_("{n} tokens")))
                 for r, n in zip(regions.tolist(), sizes.tolist())
             )
             caption = _(
@@ -401,7 +395,7 @@ class ComplexityExplorer(Explorer):
             w=w,
             C=C,
             M=M,
-            tokens=_count(h * w, N_("{n} token"), N_("{n} tokens")),
+            tokens=count(h * w, N_("{n} token"), N_("{n} tokens")),
             msa=f"{data['msa']:,}",
             wmsa=f"{data['wmsa']:,}",
             ratio=f"{data['ratio']:.3g}",
@@ -483,7 +477,7 @@ class RelativePositionExplorer(Explorer):
             row=query_row,
             col=query_col,
             M=M,
-            rows=_count(M * M, N_("{n} row"), N_("{n} rows")),
+            rows=count(M * M, N_("{n} row"), N_("{n} rows")),
             table=(2 * M - 1) ** 2,
         )
         if self.model is not None:
@@ -534,9 +528,9 @@ class ReceptiveFieldExplorer(Explorer):
         figure, data = viz.receptive_field_picture(height, width, window_size, source, blocks, shift)
         n = int(data["reached"].sum())
         caption = _("After {blocks}, {n} of {tokens} hold information from token {source}.").format(
-            blocks=_count(blocks, N_("{n} block"), N_("{n} blocks")),
+            blocks=count(blocks, N_("{n} block"), N_("{n} blocks")),
             n=n,
-            tokens=_count(height * width, N_("{n} token"), N_("{n} tokens")),
+            tokens=count(height * width, N_("{n} token"), N_("{n} tokens")),
             source=source,
         )
         if not shift:
@@ -607,7 +601,7 @@ class MultiScaleExplorer(Explorer):
         figure, data = viz.multi_scale_picture(scale, blocks, window_size)
         extents = [e[0] for e in data["extents"]]
         side = data["side"]
-        after = _count(blocks, N_("{n} block"), N_("{n} blocks"))
+        after = count(blocks, N_("{n} block"), N_("{n} blocks"))
         if scale == 1:
             res2net = _(
                 "A ResNet bottleneck (s = 1) has one 3x3 convolution: after {blocks} every "
@@ -622,7 +616,7 @@ class MultiScaleExplorer(Explorer):
                 scale=scale,
                 block=blocks,
                 sides=sides,
-                sizes=_count(len(set(extents)), N_("{n} size"), N_("{n} sizes")),
+                sizes=count(len(set(extents)), N_("{n} size"), N_("{n} sizes")),
             )
         if all(data["clipped"]):
             res2net += _(" (every square is clipped by the {side}x{side} map: each group sees all of it)").format(
