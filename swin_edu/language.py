@@ -10,7 +10,7 @@ in a gettext catalogue when another language is chosen::
 
 The catalogues are ``swin_edu/locale/zh/*.po`` (standard gettext files, read with Babel), one per part of the
 library; ``python tools/i18n.py library`` extracts the messages from the code and updates them, and
-``tests/test_zh.py`` fails when a message has no current translation. In the code a message is marked ``_("...")``
+``tests/test_language.py`` fails when a message has no current translation. In the code a message is marked ``_("...")``
 where it is used, or ``N_("...")`` where it is declared before the language can be known (a module constant) and
 translated with ``_`` where it is shown. Placeholders are ``str.format`` fields, the same in both languages.
 
